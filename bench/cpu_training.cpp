@@ -1,0 +1,35 @@
+// Wall time of full training runs on one CPU core (no file I/O), the figure
+// the README's performance table quotes.
+//   sca_bench_cpu [CONFIG] [RUNS]
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <vector>
+
+#include "host/backend.hpp"
+#include "host/config.hpp"
+
+int main(int argc, char** argv) {
+    const std::string config = argc > 1 ? argv[1] : SCA_SOURCE_DIR "/experiments/isolated.yaml";
+    const int runs = argc > 2 ? std::atoi(argv[2]) : 20;
+    std::vector<double> times;
+    float final_recon = 0;
+    for (int run = 0; run < runs; ++run) {
+        const auto cfg = sca::load_experiment(config, {"seed=" + std::to_string(run)});
+        auto backend = sca::make_cpu_backend(cfg);
+        std::vector<sca::StepRecord> log;
+        log.reserve(cfg.last_step() + 1);
+        const auto t0 = std::chrono::steady_clock::now();
+        backend->train(0, cfg.last_step(), log);
+        times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        final_recon = backend->validate(cfg.last_step()).recon;
+    }
+    std::sort(times.begin(), times.end());
+    fmt::print("config {}\nruns {} (seeds 0..{}), steps per run {}\n", config, runs, runs - 1,
+               sca::load_experiment(config).last_step() + 1);
+    fmt::print("wall time per run: min {:.2f} ms, median {:.2f} ms, max {:.2f} ms\n", times.front() * 1e3,
+               times[times.size() / 2] * 1e3, times.back() * 1e3);
+    fmt::print("last run's final validation recon MSE {:.3g}\n", final_recon);
+    return 0;
+}

@@ -1,0 +1,14 @@
+// Each `sca` subcommand registers itself from its own file.
+#pragma once
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace sca {
+
+// A subcommand's action; returns the process exit code.
+using CommandAction = std::function<int()>;
+
+void add_train_command(CLI::App& app, CommandAction& action);
+
+}  // namespace sca

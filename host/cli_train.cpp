@@ -1,0 +1,49 @@
+// sca train CONFIG [key.path=value ...] --out DIR | sca train --resume DIR
+#include <cstdio>
+
+#include "cli.hpp"
+#include "run.hpp"
+
+namespace sca {
+
+void add_train_command(CLI::App& app, CommandAction& action) {
+    auto* cmd = app.add_subcommand("train", "train one experiment (or resume a stopped run)");
+    struct Args {
+        std::vector<std::string> positional;
+        std::string out, resume, backend;
+        bool quiet = false, overwrite = false;
+        int stop_after = -1;
+    };
+    auto args = std::make_shared<Args>();
+    cmd->add_option("config", args->positional, "CONFIG.yaml, then key.path=value overrides (e.g. seed=3)");
+    cmd->add_option("--out,-o", args->out, "run directory to write");
+    cmd->add_option("--resume", args->resume, "continue the run in this directory");
+    cmd->add_option("--backend", args->backend, "auto, cpu or cuda (overrides the config)");
+    cmd->add_option("--stop-after", args->stop_after, "stop after this step, with a checkpoint");
+    cmd->add_flag("--quiet,-q", args->quiet, "print nothing but errors");
+    cmd->add_flag("--overwrite", args->overwrite, "replace the outputs of an existing run directory");
+    cmd->callback([&action, args] {
+        action = [args]() -> int {
+            TrainOptions o;
+            o.out_dir = args->out;
+            o.quiet = args->quiet;
+            o.overwrite = args->overwrite;
+            o.stop_after = args->stop_after;
+            o.backend = args->backend;
+            RunSummary s;
+            if (!args->resume.empty()) {
+                if (!args->positional.empty()) throw CLI::ValidationError("--resume takes no CONFIG or overrides");
+                s = resume_run(args->resume, o);
+            } else {
+                if (args->positional.empty()) throw CLI::ValidationError("CONFIG is required (or --resume DIR)");
+                const std::vector<std::string> overrides(args->positional.begin() + 1, args->positional.end());
+                s = train_run(load_experiment(args->positional[0], overrides), o);
+            }
+            if (!o.quiet && !s.validation.empty())
+                std::fprintf(stderr, "final validation: recon %.6g\n", s.validation.back().recon);
+            return 0;
+        };
+    });
+}
+
+}  // namespace sca

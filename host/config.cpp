@@ -1,0 +1,492 @@
+#include "config.hpp"
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "errors.hpp"
+
+#include <fmt/format.h>
+
+namespace sca {
+
+namespace {
+
+// Where a key came from: the file and line, or the override that set it.
+struct Context {
+    std::string source;
+    std::map<std::string, std::string> overrides;  // canonical path -> assignment text
+
+    std::string where(const YAML::Node& node, const std::string& path) const {
+        for (const auto& [p, text] : overrides)
+            if (path == p || path.rfind(p + ".", 0) == 0) return "command-line override '" + text + "'";
+        if (node.IsDefined() && node.Mark().line >= 0)
+            return source + ":" + std::to_string(node.Mark().line + 1);
+        return source;
+    }
+    [[noreturn]] void fail(const YAML::Node& node, const std::string& path, const std::string& what) const {
+        throw ConfigError(where(node, path), path, what);
+    }
+};
+
+std::string join(const std::string& prefix, const std::string& key) {
+    return prefix.empty() ? key : prefix + "." + key;
+}
+
+std::string describe(const YAML::Node& n) {
+    if (n.IsScalar()) return "'" + n.Scalar() + "'";
+    if (n.IsSequence()) return "a list";
+    if (n.IsMap()) return "a mapping";
+    return "nothing";
+}
+
+// A mapping read strictly: every key must be consumed or it is reported unknown.
+class MapReader {
+public:
+    MapReader(const Context& ctx, const YAML::Node& node, std::string path)
+        : ctx_(ctx), node_(node), path_(std::move(path)) {
+        if (!node.IsMap()) ctx.fail(node, path_.empty() ? "(top level)" : path_, "expected a mapping, got " + describe(node));
+    }
+    bool has(const std::string& key) {
+        seen_.insert(key);
+        return node_[key].IsDefined() && !node_[key].IsNull();
+    }
+    YAML::Node node(const std::string& key) {
+        seen_.insert(key);
+        return node_[key];
+    }
+    std::string path(const std::string& key) const { return join(path_, key); }
+    const Context& ctx() const { return ctx_; }
+
+    template <class T>
+    T get(const std::string& key, T fallback) {
+        return has(key) ? scalar<T>(key) : fallback;
+    }
+    template <class T>
+    T require(const std::string& key, const std::string& expected) {
+        if (!has(key)) ctx_.fail(node_, path(key), "is missing (expected " + expected + ")");
+        return scalar<T>(key);
+    }
+    template <class T>
+    T scalar(const std::string& key) {
+        return as<T>(ctx_, node(key), path(key));
+    }
+    void finish(const std::string& allowed_hint) {
+        for (const auto& kv : node_) {
+            const std::string k = kv.first.as<std::string>();
+            if (!seen_.count(k))
+                ctx_.fail(kv.first, path(k), "unknown key (expected one of: " + allowed_hint + ")");
+        }
+    }
+
+    template <class T>
+    static T as(const Context& ctx, const YAML::Node& n, const std::string& path) {
+        const char* expected = std::is_same_v<T, bool>                 ? "true or false"
+                               : std::is_same_v<T, std::string>        ? "a string"
+                               : std::is_floating_point_v<T>           ? "a number"
+                               : std::is_unsigned_v<T>                 ? "a non-negative integer"
+                                                                       : "an integer";
+        if (!n.IsScalar()) ctx.fail(n, path, std::string("expected ") + expected + ", got " + describe(n));
+        try {
+            T v = n.as<T>();
+            if constexpr (std::is_floating_point_v<T>)
+                if (!std::isfinite(v)) ctx.fail(n, path, "expected a finite number, got " + describe(n));
+            return v;
+        } catch (const YAML::BadConversion&) {
+            ctx.fail(n, path, std::string("expected ") + expected + ", got " + describe(n));
+        }
+    }
+
+private:
+    const Context& ctx_;
+    YAML::Node node_;
+    std::string path_;
+    std::set<std::string> seen_;
+};
+
+int int_in(MapReader& m, const std::string& key, int fallback, int lo, int hi) {
+    const int v = m.get<int>(key, fallback);
+    if (v < lo || v > hi)
+        m.ctx().fail(m.node(key), m.path(key),
+                     "must be between " + std::to_string(lo) + " and " + std::to_string(hi) + ", got " +
+                         std::to_string(v));
+    return v;
+}
+
+std::vector<float> read_vector(MapReader& m, const std::string& key, int K, const std::string& what) {
+    YAML::Node n = m.node(key);
+    if (!n.IsDefined() || n.IsNull()) m.ctx().fail(n, m.path(key), "is missing (expected " + what + ")");
+    if (!n.IsSequence()) m.ctx().fail(n, m.path(key), "expected a list of " + std::to_string(K) + " numbers, got " + describe(n));
+    if (int(n.size()) != K)
+        m.ctx().fail(n, m.path(key),
+                     "has " + std::to_string(n.size()) + " entries but model.latent is " + std::to_string(K));
+    std::vector<float> v;
+    for (size_t i = 0; i < n.size(); ++i)
+        v.push_back(float(MapReader::as<double>(m.ctx(), n[i], m.path(key) + "." + std::to_string(i))));
+    return v;
+}
+
+uint32_t read_dims(MapReader& m, const std::string& key, int K) {
+    YAML::Node n = m.node(key);
+    if (!n.IsDefined() || n.IsNull()) m.ctx().fail(n, m.path(key), "is missing (expected a list of latent dims)");
+    if (!n.IsSequence() || n.size() == 0)
+        m.ctx().fail(n, m.path(key), "expected a non-empty list of latent dims, got " + describe(n));
+    uint32_t mask = 0;
+    for (size_t i = 0; i < n.size(); ++i) {
+        const std::string p = m.path(key) + "." + std::to_string(i);
+        const int d = MapReader::as<int>(m.ctx(), n[i], p);
+        if (d < 0 || d >= K)
+            m.ctx().fail(n[i], p, "dim " + std::to_string(d) + " is out of range [0, " + std::to_string(K) + ")");
+        if (mask & (1u << d)) m.ctx().fail(n[i], p, "dim " + std::to_string(d) + " is listed twice");
+        mask |= 1u << d;
+    }
+    return mask;
+}
+
+LabelFunction parse_label_function(MapReader& m) {
+    const std::string f = m.require<std::string>("function", "redness, greenness, blueness or vibrancy");
+    if (f == "redness") return LabelFunction::Redness;
+    if (f == "greenness") return LabelFunction::Greenness;
+    if (f == "blueness") return LabelFunction::Blueness;
+    if (f == "vibrancy") return LabelFunction::Vibrancy;
+    m.ctx().fail(m.node("function"), m.path("function"),
+                 "unknown label function '" + f + "' (expected redness, greenness, blueness or vibrancy)");
+}
+
+RegularizerSpec parse_regularizer(const Context& ctx, const YAML::Node& node, const std::string& path, int K,
+                                  const std::vector<LabelSpec>& labels) {
+    MapReader m(ctx, node, path);
+    RegularizerSpec r;
+    r.name = m.require<std::string>("name", "a name, used by the schedule");
+    if (r.name.empty() || r.name == "lr")
+        ctx.fail(m.node("name"), m.path("name"), "'" + r.name + "' cannot name a regularizer");
+    r.kind = m.require<std::string>("kind", "separate, anchor, anti-anchor, subspace, anti-subspace or unitarity");
+    RegParams& p = r.params;
+    std::string allowed = "name, kind, labels";
+    auto direction = [&](const std::string& key) {
+        auto v = read_vector(m, key, K, "a list of " + std::to_string(K) + " numbers");
+        double len = 0;
+        for (float x : v) len += double(x) * x;
+        len = std::sqrt(len);
+        if (key == "direction") {
+            if (len == 0) ctx.fail(m.node(key), m.path(key), "must not be the zero vector");
+            for (int k = 0; k < K; ++k) p.dir[k] = float(v[k] / (len + kDirEps));
+        } else {
+            for (int k = 0; k < K; ++k) p.dir[k] = v[k];
+        }
+    };
+    if (r.kind == "separate") {
+        p.kind = RegKind::Separate;
+        p.power = int_in(m, "power", 100, 1, Limits::kMaxPower);
+        p.shift = m.get<bool>("shift", true);
+        allowed += ", power, shift";
+    } else if (r.kind == "anchor") {
+        const std::string metric = m.get<std::string>("metric", "angular");
+        if (metric == "angular") {
+            p.kind = RegKind::AnchorAngular;
+            direction("direction");
+            allowed += ", metric, direction";
+        } else if (metric == "euclidean") {
+            p.kind = RegKind::AnchorEuclidean;
+            direction("point");
+            allowed += ", metric, point";
+        } else {
+            ctx.fail(m.node("metric"), m.path("metric"), "unknown metric '" + metric + "' (expected angular or euclidean)");
+        }
+    } else if (r.kind == "anti-anchor") {
+        p.kind = RegKind::AntiAnchor;
+        direction("direction");
+        p.hemi = m.get<bool>("hemi", true);
+        allowed += ", direction, hemi";
+    } else if (r.kind == "subspace" || r.kind == "anti-subspace") {
+        p.kind = r.kind == "subspace" ? RegKind::Subspace : RegKind::AntiSubspace;
+        p.dims = read_dims(m, "dims", K);
+        allowed += ", dims";
+    } else if (r.kind == "unitarity") {
+        p.kind = RegKind::Unitarity;
+    } else {
+        ctx.fail(m.node("kind"), m.path("kind"),
+                 "unknown kind '" + r.kind + "' (expected separate, anchor, anti-anchor, subspace, anti-subspace or unitarity)");
+    }
+    if (m.has("labels")) {
+        MapReader lm(ctx, m.node("labels"), m.path("labels"));
+        for (const auto& kv : m.node("labels")) {
+            const std::string label = kv.first.as<std::string>();
+            int index = -1;
+            for (size_t i = 0; i < labels.size(); ++i)
+                if (labels[i].name == label) index = int(i);
+            if (index < 0) ctx.fail(kv.first, lm.path(label), "names no label in the labels section");
+            r.affinities.emplace_back(index, float(lm.scalar<double>(label)));
+        }
+        if (r.affinities.empty()) ctx.fail(m.node("labels"), m.path("labels"), "is empty (omit it to apply to every sample)");
+    }
+    m.finish(allowed);
+    return r;
+}
+
+Schedule parse_schedule(const Context& ctx, const YAML::Node& node, const std::string& base_dir) {
+    MapReader m(ctx, node, "schedule");
+    if (m.has("csv")) {
+        const std::string file = m.scalar<std::string>("csv");
+        if (m.has("keyframes"))
+            ctx.fail(m.node("keyframes"), "schedule.keyframes", "cannot be given together with schedule.csv");
+        if (m.has("properties"))
+            ctx.fail(m.node("properties"), "schedule.properties", "cannot be given with schedule.csv (use prop:space:interp headers)");
+        m.finish("csv, or keyframes and properties");
+        namespace fs = std::filesystem;
+        const fs::path p = fs::path(file).is_absolute() ? fs::path(file) : fs::path(base_dir) / file;
+        if (!fs::exists(p)) ctx.fail(m.node("csv"), "schedule.csv", "file '" + p.string() + "' does not exist");
+        return load_dopesheet_csv(p.string());
+    }
+    std::map<std::string, PropertySettings> settings;
+    if (m.has("properties")) {
+        MapReader pm(ctx, m.node("properties"), "schedule.properties");
+        for (const auto& kv : m.node("properties")) {
+            const std::string name = kv.first.as<std::string>();
+            MapReader one(ctx, kv.second, pm.path(name));
+            PropertySettings s;
+            if (one.has("space")) s.space = parse_space(one.scalar<std::string>("space"), ctx.where(kv.second, one.path("space")), one.path("space"));
+            if (one.has("interp")) s.interp = parse_interp(one.scalar<std::string>("interp"), ctx.where(kv.second, one.path("interp")), one.path("interp"));
+            one.finish("space, interp");
+            settings[name] = s;
+            pm.has(name);
+        }
+    }
+    YAML::Node frames = m.node("keyframes");
+    if (!frames.IsDefined() || frames.IsNull())
+        ctx.fail(node, "schedule.keyframes", "is missing (expected a list of rows like {step: 0, lr: 0.01}, or schedule.csv)");
+    if (!frames.IsSequence()) ctx.fail(frames, "schedule.keyframes", "expected a list of rows, got " + describe(frames));
+    std::vector<KeyframeRow> rows;
+    for (size_t i = 0; i < frames.size(); ++i) {
+        const std::string path = "schedule.keyframes." + std::to_string(i);
+        MapReader row(ctx, frames[i], path);
+        KeyframeRow r;
+        if (!row.has("step")) ctx.fail(frames[i], path + ".step", "is missing (every row needs a step)");
+        r.step = row.scalar<std::string>("step");
+        r.where = ctx.where(frames[i]["step"], path + ".step");
+        for (const auto& kv : frames[i]) {
+            const std::string key = kv.first.as<std::string>();
+            if (key == "step") continue;
+            r.values[key] = row.scalar<double>(key);
+        }
+        rows.push_back(std::move(r));
+    }
+    m.finish("keyframes, properties, csv");
+    return build_schedule(std::move(rows), std::move(settings), ctx.where(node, "schedule"));
+}
+
+// The schedule as a YAML node (for the resolved config: CSV schedules are inlined).
+YAML::Node schedule_node(const Schedule& s) {
+    YAML::Node out;
+    for (const auto& r : s.rows) {
+        YAML::Node row;
+        const bool absolute = !r.step.empty() && r.step.find_first_not_of("0123456789") == std::string::npos;
+        if (absolute) row["step"] = std::stoll(r.step);
+        else row["step"] = r.step;
+        for (const auto& [k, v] : r.values) row[k] = fmt::format("{}", v);  // shortest exact form
+        out["keyframes"].push_back(row);
+    }
+    for (const auto& [name, ps] : s.settings) {
+        out["properties"][name]["space"] = to_string(ps.space);
+        out["properties"][name]["interp"] = to_string(ps.interp);
+    }
+    return out;
+}
+
+ExperimentConfig parse_document(const Context& ctx, YAML::Node root, const std::string& base_dir) {
+    ExperimentConfig cfg;
+    cfg.source = ctx.source;
+    MapReader top(ctx, root, "");
+    cfg.seed = top.get<unsigned long long>("seed", 0);
+    cfg.backend = top.get<std::string>("backend", "auto");
+    if (cfg.backend != "auto" && cfg.backend != "cpu" && cfg.backend != "cuda")
+        ctx.fail(top.node("backend"), "backend", "unknown backend '" + cfg.backend + "' (expected auto, cpu or cuda)");
+
+    if (!top.has("model")) ctx.fail(root, "model", "is missing (expected {latent, hidden, layers})");
+    {
+        MapReader m(ctx, top.node("model"), "model");
+        cfg.model.input_dim = int_in(m, "input_dim", 3, 3, 3);
+        cfg.model.hidden = int_in(m, "hidden", 16, 1, Limits::kMaxHidden);
+        cfg.model.layers = int_in(m, "layers", 1, 1, Limits::kMaxLayers);
+        if (!m.has("latent")) ctx.fail(top.node("model"), "model.latent", "is missing (expected the bottleneck width K)");
+        cfg.model.latent = int_in(m, "latent", 4, 1, Limits::kMaxLatent);
+        m.finish("input_dim (3: the RGB data), hidden, layers, latent");
+    }
+    if (top.has("data")) {
+        MapReader m(ctx, top.node("data"), "data");
+        cfg.grid = int_in(m, "grid", 8, 2, Limits::kMaxGrid);
+        cfg.batch = int_in(m, "batch", 64, 1, Limits::kMaxBatch);
+        m.finish("grid, batch");
+    }
+    if (top.has("labels")) {
+        YAML::Node ln = top.node("labels");
+        MapReader lm(ctx, ln, "labels");
+        for (const auto& kv : ln) {
+            LabelSpec l;
+            l.name = kv.first.as<std::string>();
+            lm.has(l.name);
+            MapReader m(ctx, kv.second, lm.path(l.name));
+            l.function = parse_label_function(m);
+            l.power = float(m.get<double>("power", 1.0));
+            l.scale = float(m.get<double>("scale", 1.0));
+            if (!(l.power > 0)) ctx.fail(m.node("power"), m.path("power"), "must be > 0");
+            if (!(l.scale >= 0 && l.scale <= 1)) ctx.fail(m.node("scale"), m.path("scale"), "must be a probability in [0, 1]");
+            m.finish("function, power, scale");
+            cfg.labels.push_back(l);
+        }
+        if (int(cfg.labels.size()) > Limits::kMaxLabels)
+            ctx.fail(ln, "labels", "at most " + std::to_string(Limits::kMaxLabels) + " labels are supported");
+    }
+    if (top.has("regularizers")) {
+        YAML::Node rn = top.node("regularizers");
+        if (!rn.IsSequence()) ctx.fail(rn, "regularizers", "expected a list, got " + describe(rn));
+        std::set<std::string> names;
+        for (size_t i = 0; i < rn.size(); ++i) {
+            const std::string path = "regularizers." + std::to_string(i);
+            auto r = parse_regularizer(ctx, rn[i], path, cfg.model.latent, cfg.labels);
+            if (!names.insert(r.name).second) ctx.fail(rn[i]["name"], path + ".name", "'" + r.name + "' is used twice");
+            cfg.regularizers.push_back(std::move(r));
+        }
+        if (int(cfg.regularizers.size()) > Limits::kMaxRegularizers)
+            ctx.fail(rn, "regularizers", "at most " + std::to_string(Limits::kMaxRegularizers) + " are supported");
+    }
+    if (!top.has("schedule")) ctx.fail(root, "schedule", "is missing (expected keyframes or csv)");
+    YAML::Node sched_node = top.node("schedule");
+    cfg.schedule = parse_schedule(ctx, sched_node, base_dir);
+    for (const auto& t : cfg.schedule.tracks) {
+        bool known = t.name == "lr";
+        for (const auto& r : cfg.regularizers) known = known || r.name == t.name;
+        if (!known) {
+            std::string names = "lr";
+            for (const auto& r : cfg.regularizers) names += ", " + r.name;
+            ctx.fail(sched_node, "schedule." + t.name, "names no regularizer (expected one of: " + names + ")");
+        }
+        for (const auto& [step, v] : t.keys)
+            if (v < 0)
+                ctx.fail(sched_node, "schedule." + t.name,
+                         "is negative (" + std::to_string(v) + ") at step " + std::to_string(step));
+    }
+    if (!cfg.schedule.find("lr")) ctx.fail(sched_node, "schedule.lr", "is never keyed (the learning rate needs at least one keyframe)");
+    for (const auto& r : cfg.regularizers)
+        if (!cfg.schedule.find(r.name))
+            cfg.warnings.push_back("regularizer '" + r.name + "' is not in the schedule: its weight is 1 at every step");
+
+    if (top.has("checkpoint")) {
+        MapReader m(ctx, top.node("checkpoint"), "checkpoint");
+        cfg.checkpoint_every = int_in(m, "every", 0, 0, 100000000);
+        m.finish("every");
+    }
+    if (top.has("evaluation")) cfg.evaluation = YAML::Clone(top.node("evaluation"));
+    top.finish("seed, backend, model, data, labels, regularizers, schedule, checkpoint, evaluation");
+
+    cfg.document = YAML::Clone(root);
+    cfg.document["schedule"] = schedule_node(cfg.schedule);
+    return cfg;
+}
+
+}  // namespace
+
+float ExperimentConfig::lr_at(int step) const { return float(*schedule.value("lr", step)); }
+
+std::vector<float> ExperimentConfig::weights_at(int step) const {
+    std::vector<float> w;
+    for (const auto& r : regularizers) w.push_back(float(schedule.value(r.name, step).value_or(1.0)));
+    return w;
+}
+
+std::string apply_override(YAML::Node root, const std::string& assignment, const std::string& source) {
+    const auto eq = assignment.find('=');
+    const std::string where = "command-line override '" + assignment + "'";
+    if (eq == std::string::npos || eq == 0) throw ConfigError(where, "", "expected key.path=value");
+    const std::string path = assignment.substr(0, eq);
+    YAML::Node value;
+    try {
+        value = YAML::Load(assignment.substr(eq + 1));
+    } catch (const YAML::Exception& e) {
+        throw ConfigError(where, path, std::string("the value is not valid YAML: ") + e.msg);
+    }
+    std::vector<std::string> parts;
+    std::stringstream ss(path);
+    for (std::string part; std::getline(ss, part, '.');) {
+        if (part.empty()) throw ConfigError(where, path, "has an empty key segment");
+        parts.push_back(part);
+    }
+    // yaml-cpp nodes are handles: walk with reset() so assignments reach the tree.
+    YAML::Node cur;
+    cur.reset(root);
+    std::string canonical;
+    for (size_t i = 0; i < parts.size(); ++i) {
+        std::string key = parts[i];
+        if (cur.IsSequence()) {
+            long long index = -1;
+            try {
+                size_t used = 0;
+                index = std::stoll(key, &used);
+                if (used != key.size()) index = -1;
+            } catch (...) {
+            }
+            if (index < 0)
+                for (size_t j = 0; j < cur.size(); ++j)
+                    if (cur[j].IsMap() && cur[j]["name"] && cur[j]["name"].Scalar() == key) index = (long long)j;
+            if (index < 0 || index >= (long long)cur.size())
+                throw ConfigError(where, join(canonical, key),
+                                  "no element '" + key + "' in this list (" + std::to_string(cur.size()) + " elements)");
+            key = std::to_string(index);
+            canonical = join(canonical, key);
+            if (i + 1 == parts.size()) {
+                cur[size_t(index)] = value;
+                return canonical;
+            }
+            YAML::Node next = cur[size_t(index)];
+            cur.reset(next);
+            continue;
+        }
+        if (cur.IsDefined() && !cur.IsNull() && !cur.IsMap())
+            throw ConfigError(where, canonical, "is not a mapping, so it has no key '" + key + "'");
+        canonical = join(canonical, key);
+        if (i + 1 == parts.size()) {
+            cur[key] = value;
+            return canonical;
+        }
+        YAML::Node next = cur[key];
+        cur.reset(next);
+    }
+    (void)source;
+    return canonical;
+}
+
+std::string to_yaml(const YAML::Node& node) {
+    YAML::Emitter out;
+    out << node;
+    return std::string(out.c_str()) + "\n";
+}
+
+ExperimentConfig parse_experiment(const std::string& yaml_text, const std::string& source,
+                                  const std::vector<std::string>& overrides) {
+    Context ctx;
+    ctx.source = source;
+    YAML::Node root;
+    try {
+        root = YAML::Load(yaml_text);
+    } catch (const YAML::ParserException& e) {
+        throw ConfigError(source + ":" + std::to_string(e.mark.line + 1), "", "invalid YAML: " + e.msg);
+    }
+    if (!root.IsDefined() || root.IsNull()) throw ConfigError(source, "", "the file is empty");
+    if (!root.IsMap()) throw ConfigError(source, "", "expected a mapping at the top level");
+    for (const auto& o : overrides) ctx.overrides[apply_override(root, o, source)] = o;
+    const std::string base_dir = std::filesystem::path(source).parent_path().string();
+    return parse_document(ctx, root, base_dir.empty() ? "." : base_dir);
+}
+
+ExperimentConfig load_experiment(const std::string& path, const std::vector<std::string>& overrides) {
+    std::ifstream f(path, std::ios::binary);
+    if (!f) throw ConfigError(path, "", "cannot read the config file");
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return parse_experiment(ss.str(), path, overrides);
+}
+
+}  // namespace sca

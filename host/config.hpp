@@ -1,0 +1,77 @@
+// One experiment = one YAML file (see experiments/). Loading applies
+// command-line overrides, validates every key strictly and resolves the
+// schedule; any problem is a ConfigError naming the file, line and key.
+#pragma once
+#include <yaml-cpp/yaml.h>
+
+#include <string>
+#include <vector>
+
+#include "../kernels/colour.hpp"
+#include "../kernels/regularizers.hpp"
+#include "model_shape.hpp"
+#include "schedule.hpp"
+
+namespace sca {
+
+// Limits checked at load time (a config outside them is an error, not a crash).
+struct Limits {
+    static constexpr int kMaxLatent = sca::kMaxLatent;
+    static constexpr int kMaxHidden = 1024;
+    static constexpr int kMaxLayers = 16;
+    static constexpr int kMaxGrid = 64;
+    static constexpr int kMaxBatch = 65536;
+    static constexpr int kMaxLabels = 16;
+    static constexpr int kMaxRegularizers = 32;
+    static constexpr int kMaxPower = 4096;
+};
+
+struct LabelSpec {
+    std::string name;
+    LabelFunction function = LabelFunction::Redness;
+    float power = 1.0f;
+    float scale = 1.0f;
+};
+
+struct RegularizerSpec {
+    std::string name;
+    std::string kind;  // as written: separate, anchor, anti-anchor, ...
+    RegParams params;
+    std::vector<std::pair<int, float>> affinities;  // (label index, f); empty = every sample
+};
+
+struct ExperimentConfig {
+    std::string source;  // the YAML file
+    unsigned long long seed = 0;
+    std::string backend = "auto";
+    ModelShape model;
+    int grid = 8;
+    int batch = 64;
+    std::vector<LabelSpec> labels;
+    std::vector<RegularizerSpec> regularizers;
+    Schedule schedule;
+    int checkpoint_every = 0;  // 0: only at the end
+    YAML::Node evaluation;     // validated by the evaluation module
+    YAML::Node document;       // the config as resolved: overrides applied, schedule inlined
+    std::vector<std::string> warnings;
+
+    int last_step() const { return schedule.last_step; }
+    int validation_interval() const { return std::max(1, schedule.last_step / 10); }
+    // lr and each regularizer's weight at `step` (a regularizer never keyed has weight 1).
+    float lr_at(int step) const;
+    std::vector<float> weights_at(int step) const;
+};
+
+// Reads `path`, applies overrides ("key.path=value", value in YAML syntax).
+ExperimentConfig load_experiment(const std::string& path, const std::vector<std::string>& overrides = {});
+ExperimentConfig parse_experiment(const std::string& yaml_text, const std::string& source,
+                                  const std::vector<std::string>& overrides = {});
+
+// Sets one dotted key in a YAML tree. Sequence elements are addressed by
+// index or, for lists of named maps (regularizers), by name. Returns the
+// canonical dotted path (names replaced by indices).
+std::string apply_override(YAML::Node root, const std::string& assignment, const std::string& source);
+
+std::string to_yaml(const YAML::Node& node);
+
+}  // namespace sca

@@ -1,0 +1,80 @@
+#include "dataset.hpp"
+
+#include "../kernels/data_stream.hpp"
+
+namespace sca {
+
+namespace {
+float linspace(int i, int n, double lo, double hi) { return float(lo + (hi - lo) * double(i) / double(n - 1)); }
+}  // namespace
+
+ColourSet training_grid(int n) {
+    ColourSet s;
+    for (int r = 0; r < n; ++r)
+        for (int g = 0; g < n; ++g)
+            for (int b = 0; b < n; ++b)
+                s.rgb.insert(s.rgb.end(), {linspace(r, n, 0, 1), linspace(g, n, 0, 1), linspace(b, n, 0, 1)});
+    return s;
+}
+
+ColourSet validation_set(int n) {
+    ColourSet s;
+    const int m = n - 1;
+    const double lo = 1.0 / (2 * n), hi = 1.0 - 1.0 / (2 * n);
+    for (int r = 0; r < m; ++r)
+        for (int g = 0; g < m; ++g)
+            for (int b = 0; b < m; ++b) {
+                if (m == 1) s.rgb.insert(s.rgb.end(), {0.5f, 0.5f, 0.5f});
+                else s.rgb.insert(s.rgb.end(), {linspace(r, m, lo, hi), linspace(g, m, lo, hi), linspace(b, m, lo, hi)});
+            }
+    for (int c = 0; c < 8; ++c) s.rgb.insert(s.rgb.end(), {float((c >> 2) & 1), float((c >> 1) & 1), float(c & 1)});
+    return s;
+}
+
+ColourSet colours_from(const std::vector<float>& rgb) { return ColourSet{rgb}; }
+
+std::vector<float> label_probabilities(const std::vector<LabelSpec>& labels, const ColourSet& colours) {
+    std::vector<float> p;
+    for (const auto& l : labels)
+        for (int i = 0; i < colours.size(); ++i) {
+            const float* c = &colours.rgb[3 * size_t(i)];
+            p.push_back(label_probability(l.function, l.power, l.scale, c[0], c[1], c[2]));
+        }
+    return p;
+}
+
+void draw_batch(unsigned long long seed, int step, int batch, const ColourSet& grid,
+                const std::vector<float>& probabilities, int label_count, Batch& out) {
+    const int n = grid.size();
+    out.size = batch;
+    out.x.resize(3 * size_t(batch));
+    out.labels.resize(size_t(label_count) * batch);
+    out.points.resize(batch);
+    for (int i = 0; i < batch; ++i) {
+        const uint32_t point = batch_point(seed, uint32_t(step), uint32_t(i), uint32_t(n));
+        out.points[i] = int(point);
+        for (int c = 0; c < 3; ++c) out.x[size_t(c) * batch + i] = grid.rgb[3 * size_t(point) + c];
+        for (int l = 0; l < label_count; ++l) {
+            const float p = probabilities[size_t(l) * n + point];
+            out.labels[size_t(l) * batch + i] =
+                p > 0.0f && label_uniform(seed, uint32_t(step), uint32_t(i), uint32_t(l)) < p ? 1.0f : 0.0f;
+        }
+    }
+}
+
+Batch exact_batch(const std::vector<LabelSpec>& labels, const ColourSet& colours) {
+    Batch out;
+    const int n = colours.size();
+    out.size = n;
+    out.x.resize(3 * size_t(n));
+    out.labels.resize(labels.size() * size_t(n));
+    for (int i = 0; i < n; ++i) {
+        const float* c = &colours.rgb[3 * size_t(i)];
+        for (int ch = 0; ch < 3; ++ch) out.x[size_t(ch) * n + i] = c[ch];
+        for (size_t l = 0; l < labels.size(); ++l)
+            out.labels[l * n + i] = label_strength(labels[l].function, c[0], c[1], c[2]) == 1.0f ? 1.0f : 0.0f;
+    }
+    return out;
+}
+
+}  // namespace sca

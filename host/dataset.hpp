@@ -1,0 +1,37 @@
+// The RGB data of SPEC 3: the training grid, the validation set, and batches
+// drawn from the counter-based stream with per-draw stochastic labels.
+#pragma once
+#include <vector>
+
+#include "config.hpp"
+
+namespace sca {
+
+// Colours, sample-major [n][3].
+struct ColourSet {
+    std::vector<float> rgb;
+    int size() const { return int(rgb.size() / 3); }
+};
+
+ColourSet training_grid(int n);    // n^3 cell corners, index ((r n) + g) n + b
+ColourSet validation_set(int n);   // (n-1)^3 cell centres, then the 8 cube corners
+ColourSet colours_from(const std::vector<float>& rgb);
+
+// Inputs feature-major [3][B]; labels [L][B] as 0/1.
+struct Batch {
+    int size = 0;
+    std::vector<float> x, labels;
+    std::vector<int> points;  // grid index of each sample (training batches)
+};
+
+// Label probabilities p = scale * strength^power for each label and colour, [L][n].
+std::vector<float> label_probabilities(const std::vector<LabelSpec>& labels, const ColourSet& colours);
+
+// Step `step`'s batch: B grid points drawn with replacement, labels re-drawn.
+void draw_batch(unsigned long long seed, int step, int batch, const ColourSet& grid,
+                const std::vector<float>& probabilities, int label_count, Batch& out);
+
+// Every colour once, labelled exactly: y = 1 only where the strength is 1.
+Batch exact_batch(const std::vector<LabelSpec>& labels, const ColourSet& colours);
+
+}  // namespace sca
