@@ -1,0 +1,197 @@
+// Finite-difference checks of every loss term's analytic backward, through
+// the whole model, with and without labels. Central differences in double
+// against the double instantiation of the same code (tight), and against the
+// float instantiation used for training (loose, float rounding).
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <random>
+
+#include "helpers.hpp"
+#include "host/cpu_net.hpp"
+#include "host/objective.hpp"
+
+using namespace sca;
+
+namespace {
+
+// Base model and labels; one regularizer appended per case.
+const char* kBase = R"(
+model: {latent: 5, hidden: 6, layers: 2}
+data: {grid: 4, batch: 9}
+labels:
+  red: {function: redness, power: 2, scale: 0.5}
+  vib: {function: vibrancy, power: 1, scale: 0.5}
+schedule: {keyframes: [{step: 0, lr: 0.01}]}
+regularizers:
+)";
+
+struct Case {
+    const char* name;
+    const char* regularizer;
+};
+
+const Case kCases[] = {
+    {"separate shifted", "  - {name: r, kind: separate, power: 100, shift: true}"},
+    {"separate unshifted, power 3", "  - {name: r, kind: separate, power: 3, shift: false}"},
+    {"separate with labels", "  - {name: r, kind: separate, power: 8, labels: {red: 1}}"},
+    {"anchor angular", "  - {name: r, kind: anchor, direction: [1, 0.5, 0, 0, -1]}"},
+    {"anchor angular with labels", "  - {name: r, kind: anchor, direction: [1, 0, 0, 0, 0], labels: {red: 0.7, vib: 0.6}}"},
+    {"anchor euclidean", "  - {name: r, kind: anchor, metric: euclidean, point: [0.5, 0.5, 0, 0, 0]}"},
+    {"anti-anchor hemi", "  - {name: r, kind: anti-anchor, direction: [-1, 0, 0.2, 0, 0], hemi: true}"},
+    {"anti-anchor full", "  - {name: r, kind: anti-anchor, direction: [-1, 0, 0.2, 0, 0], hemi: false}"},
+    {"subspace", "  - {name: r, kind: subspace, dims: [0, 1]}"},
+    {"subspace with labels", "  - {name: r, kind: subspace, dims: [0, 1], labels: {vib: 1}}"},
+    {"anti-subspace", "  - {name: r, kind: anti-subspace, dims: [0, 3]}"},
+    {"unitarity", "  - {name: r, kind: unitarity}"},
+};
+
+struct Fixture {
+    ExperimentConfig cfg;
+    std::vector<double> params;
+    std::vector<double> x;
+    std::vector<float> labels;
+    int B = 0;
+};
+
+Fixture make_fixture(const std::string& regularizer, unsigned seed) {
+    Fixture f{test::config_from(std::string(kBase) + regularizer + "\n"), {}, {}, {}, 0};
+    const auto p = init_parameters(f.cfg.model, seed);
+    f.params.assign(p.begin(), p.end());
+    f.B = f.cfg.batch;
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<double> u(0, 1);
+    for (int i = 0; i < 3 * f.B; ++i) f.x.push_back(u(rng));
+    // Mixed labels: some samples carry one, some both, some none.
+    for (int l = 0; l < 2; ++l)
+        for (int i = 0; i < f.B; ++i) f.labels.push_back(float((i + l) % 3 == 0));
+    return f;
+}
+
+// L_r alone (weight 1 for the term, gradient of recon subtracted).
+template <class T>
+std::pair<T, std::vector<T>> term_and_grad(const Fixture& f, const std::vector<T>& params) {
+    CpuNet<T> net(f.cfg.model, f.B);
+    Objective<T> obj(f.cfg.model, f.cfg.regularizers, f.B);
+    std::vector<T> x(f.x.begin(), f.x.end());
+    std::vector<T> g1(params.size()), g0(params.size());
+    const auto with = obj.evaluate(net, params.data(), x.data(), f.labels.data(), f.B, {1.0f}, g1.data());
+    obj.evaluate(net, params.data(), x.data(), f.labels.data(), f.B, {0.0f}, g0.data());
+    for (size_t i = 0; i < g1.size(); ++i) g1[i] -= g0[i];
+    return {with.reg[0], g1};
+}
+
+double term_value(const Fixture& f, const std::vector<double>& params) {
+    return term_and_grad<double>(f, params).first;
+}
+
+double recon_value(const Fixture& f, const std::vector<double>& params) {
+    CpuNet<double> net(f.cfg.model, f.B);
+    Objective<double> obj(f.cfg.model, f.cfg.regularizers, f.B);
+    return obj.evaluate(net, params.data(), f.x.data(), f.labels.data(), f.B, {0.0f}, nullptr).recon;
+}
+
+template <class Fn>
+std::vector<double> finite_differences(const std::vector<double>& params, Fn value, double h = 1e-6) {
+    std::vector<double> fd(params.size());
+    auto p = params;
+    for (size_t i = 0; i < p.size(); ++i) {
+        const double orig = p[i];
+        p[i] = orig + h;
+        const double up = value(p);
+        p[i] = orig - h;
+        const double down = value(p);
+        p[i] = orig;
+        fd[i] = (up - down) / (2 * h);
+    }
+    return fd;
+}
+
+// max |a - b| / (max |b| + tiny): the error relative to the gradient's scale.
+template <class T>
+double relative_error(const std::vector<T>& a, const std::vector<double>& b) {
+    double worst = 0, scale = 1e-12;
+    for (double v : b) scale = std::max(scale, std::abs(v));
+    for (size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::abs(double(a[i]) - b[i]));
+    return worst / scale;
+}
+
+}  // namespace
+
+TEST_CASE("every regularizer's analytic gradient matches finite differences", "[gradient]") {
+    for (const auto& c : kCases) {
+        for (unsigned seed : {1u, 2u}) {
+            INFO(c.name << ", seed " << seed);
+            const Fixture f = make_fixture(c.regularizer, seed);
+            const auto [value, analytic] = term_and_grad<double>(f, f.params);
+            const auto fd = finite_differences(f.params, [&](const std::vector<double>& p) { return term_value(f, p); });
+            double scale = 0;
+            for (double v : fd) scale = std::max(scale, std::abs(v));
+            INFO("term value " << value << ", largest gradient entry " << scale);
+            REQUIRE(scale > 1e-6);  // the check must exercise a non-trivial gradient
+            CHECK(relative_error(analytic, fd) < 1e-6);
+
+            // The float backward used for training, against the same double oracle.
+            std::vector<float> pf(f.params.begin(), f.params.end());
+            const auto float_grad = term_and_grad<float>(f, pf).second;
+            CHECK(relative_error(float_grad, fd) < 2e-3);
+        }
+    }
+}
+
+TEST_CASE("the reconstruction gradient through the whole model matches finite differences", "[gradient]") {
+    for (int layers : {1, 2, 3}) {
+        Fixture f = make_fixture("  - {name: r, kind: unitarity}", 7);
+        f.cfg.model.layers = layers;
+        f.params.clear();
+        for (float v : init_parameters(f.cfg.model, 7)) f.params.push_back(v);
+        CpuNet<double> net(f.cfg.model, f.B);
+        Objective<double> obj(f.cfg.model, f.cfg.regularizers, f.B);
+        std::vector<double> g(f.params.size());
+        obj.evaluate(net, f.params.data(), f.x.data(), f.labels.data(), f.B, {0.0f}, g.data());
+        const auto fd = finite_differences(f.params, [&](const std::vector<double>& p) { return recon_value(f, p); });
+        INFO("layers " << layers);
+        CHECK(relative_error(g, fd) < 1e-6);
+    }
+}
+
+TEST_CASE("the total loss gradient with every term weighted matches finite differences", "[gradient]") {
+    const std::string regs = R"(  - {name: sep, kind: separate, power: 100}
+  - {name: anc, kind: anchor, direction: [1, 0, 0, 0, 0], labels: {red: 1}}
+  - {name: anti, kind: anti-anchor, direction: [-1, 0, 0, 0, 0]}
+  - {name: sub, kind: anti-subspace, dims: [0]})";
+    const Fixture f = make_fixture(regs, 3);
+    const std::vector<float> w{0.3f, 2.0f, 0.5f, 0.25f};
+    auto total = [&](const std::vector<double>& p, std::vector<double>* grad) {
+        CpuNet<double> net(f.cfg.model, f.B);
+        Objective<double> obj(f.cfg.model, f.cfg.regularizers, f.B);
+        return obj.evaluate(net, p.data(), f.x.data(), f.labels.data(), f.B, w, grad ? grad->data() : nullptr).total;
+    };
+    std::vector<double> g(f.params.size());
+    total(f.params, &g);
+    const auto fd = finite_differences(f.params, [&](const std::vector<double>& p) { return total(p, nullptr); });
+    CHECK(relative_error(g, fd) < 1e-6);
+}
+
+TEST_CASE("a labelled term with no labelled sample in the batch contributes nothing", "[gradient]") {
+    Fixture f = make_fixture("  - {name: r, kind: anchor, direction: [1, 0, 0, 0, 0], labels: {red: 1}}", 4);
+    std::fill(f.labels.begin(), f.labels.end(), 0.0f);
+    const auto [value, grad] = term_and_grad<double>(f, f.params);
+    CHECK(value == 0.0);
+    for (double v : grad) CHECK(v == 0.0);
+}
+
+TEST_CASE("label affinities are clamped to [0, 1] and normalise the reduction", "[loss]") {
+    // Subspace on two samples: sample 0 labelled by both labels (affinity
+    // 0.7 + 0.6 clamps to 1), sample 1 by one (0.6). L = sum a l / (sum a + eps).
+    Fixture f = make_fixture("  - {name: r, kind: anti-subspace, dims: [0], labels: {red: 0.7, vib: 0.6}}", 5);
+    f.B = 2;
+    f.x.resize(6);
+    f.x = {0.9, 0.2, 0.1, 0.3, 0.5, 0.7};
+    f.labels = {1, 0, 1, 1};  // red: [1, 0], vib: [1, 1]
+    CpuNet<double> net(f.cfg.model, 2);
+    net.forward(f.params.data(), f.x.data(), 2);
+    const double l0 = net.latent()[0] * net.latent()[0], l1 = net.latent()[1] * net.latent()[1];
+    const double expected = (1.0 * l0 + 0.6 * l1) / (1.6 + 1e-8);
+    CHECK(term_value(f, f.params) == Approx(expected).epsilon(1e-6));
+}
