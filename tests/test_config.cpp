@@ -59,7 +59,7 @@ TEST_CASE("wrong types are errors saying what was expected", "[config][errors]")
     CHECK(error_of(replace(kGood, "seed: 1", "seed: one")) == "exp.yaml:1: seed: expected a non-negative integer, got 'one'");
     CHECK_THAT(error_of(replace(kGood, "latent: 4", "latent: [4]")), Catch::Contains("model.latent: expected an integer, got a list"));
     CHECK_THAT(error_of(replace(kGood, "power: 8", "power: high")), Catch::Contains("exp.yaml:4: labels.red.power: expected a number"));
-    CHECK_THAT(error_of(replace(kGood, "lr: 0.01, anchor", "lr: fast, anchor")), Catch::Contains("exp.yaml:9: schedule.keyframes.0.lr: expected a number"));
+    CHECK_THAT(error_of(replace(kGood, "lr: 0.01, anchor", "lr: fast, anchor")), Catch::Contains("exp.yaml:10: schedule.keyframes.0.lr: expected a number"));
 }
 
 TEST_CASE("shapes and ranges are checked against the model", "[config][errors]") {
@@ -78,10 +78,11 @@ TEST_CASE("schedule problems are errors and nothing is trained", "[config][error
     CHECK_THAT(error_of(replace(kGood, "separate: 0.01}", "separat: 0.01}")),
                Catch::Contains("schedule.separat: names no regularizer (expected one of: lr, separate, anchor)"));
     CHECK_THAT(error_of(replace(kGood, "{step: 100, lr: 0.01}", "{step: 0, lr: 0.01}")),
-               Catch::Contains("exp.yaml:10: step: absolute step 0 does not come after step 0"));
+               Catch::Contains("exp.yaml:11: step: absolute step 0 does not come after step 0 (exp.yaml:10)"));
     CHECK_THAT(error_of(replace(kGood, "{step: 100, lr: 0.01}", "{step: +0.5, lr: 0.01}")),
-               Catch::Contains("exp.yaml:10: step: '+0.5' is a fraction of the span between absolute rows"));
-    CHECK_THAT(error_of(replace(kGood, "lr: 0.01, anchor", "anchor")), Catch::Contains("schedule.lr: is never keyed"));
+               Catch::Contains("exp.yaml:11: step: '+0.5' is a fraction of the span between absolute rows"));
+    CHECK_THAT(error_of(replace(replace(kGood, "lr: 0.01, anchor", "anchor"), "{step: 100, lr: 0.01}", "{step: 100, anchor: 0.2}")),
+               Catch::Contains("schedule.lr: is never keyed"));
     CHECK_THAT(error_of(replace(kGood, "anchor: 0.1, separate", "anchor: -0.1, separate")), Catch::Contains("is negative"));
 }
 

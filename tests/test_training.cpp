@@ -34,7 +34,7 @@ bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
 
 }  // namespace
 
-TEST_CASE("the same seed gives bit-identical weights; another seed does not", "[training]") {
+TEST_CASE("the same seed gives bit-identical weights, another seed different ones", "[training]") {
     const auto cfg = load_experiment(test::experiment_path("isolated.yaml"), {"seed=11"});
     auto run = [&](const ExperimentConfig& c) {
         auto b = make_cpu_backend(c);
