@@ -1,0 +1,109 @@
+// The fused trainer's view of one model shape: plain structs (no yaml, no
+// C++20) shared by the .cu kernels and the C++20 glue that builds them from an
+// ExperimentConfig. One thread block trains one model; everything a step
+// touches lives in that block's shared memory at the float offsets below.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "kernels/regularizers.hpp"
+
+namespace sca::cuda {
+
+constexpr int kFusedThreads = 256;   // threads per model (block)
+constexpr int kFusedMaxLinear = 10;  // N <= 4 nonlinear layers per side
+constexpr int kFusedMaxRegs = 8;
+constexpr int kFusedMaxLabels = 16;
+constexpr int kSeparationLanes = 4;  // threads sharing one row of the B x B separation term
+
+struct FusedLinear {
+    int in = 0, out = 0;
+    int weight = 0, bias = 0;  // offsets into the flat parameter vector (host layout)
+    int gelu_after = 0;
+    int input = 0, output = 0, deriv = -1;  // shared-memory offsets, [feature][ld]
+};
+
+struct FusedRegularizer {
+    RegParams params;
+    int n_affinities = 0;  // 0: every sample counts (plain mean)
+    int label[kFusedMaxLabels] = {};
+    float factor[kFusedMaxLabels] = {};
+};
+
+struct FusedModel {
+    int input_dim = 3, latent = 4, batch = 64, ld = 65;  // ld: padded batch stride (odd: no bank conflicts)
+    int n_linear = 0, n_encoder = 0, n_params = 0;
+    int n_points = 0, n_labels = 0, n_regs = 0;
+    FusedLinear linear[kFusedMaxLinear];
+    FusedRegularizer regs[kFusedMaxRegs];
+    // Shared-memory layout in floats.
+    int s_params = 0, s_grad = 0, s_m = 0, s_v = 0;
+    int s_h = 0;                 // pre-norm latent h [K][ld]
+    int s_ga = 0, s_gb = 0;      // gradient ping-pong [width][ld]
+    int s_labels = 0;            // [L][ld]
+    int s_inv = 0;               // 1 / max(|h|, floor) [ld]
+    int s_dz = 0, s_dh = 0;      // regularizer gradients [K][ld]
+    int s_u = 0;                 // unit vectors, sample-major [B][K]
+    int s_omega = 0;             // reduction weights [B]
+    int s_misc = 0;              // broadcast slots
+    int smem_floats = 0;
+
+    SCA_HD int schedule_stride() const { return 3 + n_regs; }  // lr, adam step size, sqrt(bias correction 2), weights
+    SCA_HD int log_stride() const { return 2 + n_regs; }       // recon, L_r..., total
+};
+
+// Fills the shared-memory offsets; returns the bytes one block needs.
+size_t layout_fused_model(FusedModel& m);
+
+// The result of one forward + loss + backward on the device (tests, checks).
+struct DeviceEvaluation {
+    float recon = 0, total = 0;
+    std::vector<float> reg;       // L_r (NaN where skipped)
+    std::vector<float> grad;      // [P]
+    std::vector<float> x, labels; // the batch used, [D][B] and [L][B]
+    std::vector<int> points;      // grid index of each sample (drawn batches)
+};
+
+// Device buffers and kernels for M models of one shape, trained together.
+class DeviceTrainer {
+public:
+    // grid [n_points][D]; probabilities [L][n_points]; seeds [M];
+    // schedules: `n_schedules` tables of `rows` x schedule_stride(); schedule_of[M] picks one.
+    DeviceTrainer(const FusedModel& model, int n_models, const std::vector<float>& grid,
+                  const std::vector<float>& probabilities, const std::vector<uint64_t>& seeds,
+                  const std::vector<float>& schedules, int rows, const std::vector<int>& schedule_of);
+    ~DeviceTrainer();
+    DeviceTrainer(const DeviceTrainer&) = delete;
+    DeviceTrainer& operator=(const DeviceTrainer&) = delete;
+
+    int n_models() const { return n_models_; }
+    const FusedModel& model() const { return model_; }
+    void set_state(int m, const float* params, const float* exp_avg, const float* exp_avg_sq);
+    void get_state(int m, float* params, float* exp_avg, float* exp_avg_sq) const;
+    void get_params_all(float* params) const;  // [M][P]
+    // Trains steps first..last (inclusive, absolute) of every model in one
+    // launch; log (host, may be null): [M][last-first+1][log_stride()].
+    void train(int first, int last, float* log);
+    // One forward/loss/backward of model m's current parameters, no update.
+    // x/labels (host, feature-major) may be null: then step `step`'s batch is drawn.
+    DeviceEvaluation evaluate(int m, int step, const float* x, const float* labels, const std::vector<float>& weights,
+                              bool all_terms) const;
+
+private:
+    FusedModel model_;
+    int n_models_ = 0, rows_ = 0;
+    size_t smem_bytes_ = 0;
+    float *grid_ = nullptr, *probabilities_ = nullptr, *schedules_ = nullptr;
+    uint64_t* seeds_ = nullptr;
+    int* schedule_of_ = nullptr;
+    float *params_ = nullptr, *exp_avg_ = nullptr, *exp_avg_sq_ = nullptr;
+    float* log_ = nullptr;
+    size_t log_capacity_ = 0;
+};
+
+// Device count and the first device's name; "" reason when usable.
+std::string device_unavailable_reason();
+std::string device_description();  // "NVIDIA H100 80GB HBM3, driver 12.x, sm_90" or ""
+
+}  // namespace sca::cuda

@@ -1,0 +1,220 @@
+// Glue between ExperimentConfig (C++20, yaml) and the fused device trainer.
+#include "cuda/multi_model.hpp"
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <stdexcept>
+
+#include "host/dataset.hpp"
+#include "host/errors.hpp"
+#include "host/objective.hpp"
+
+namespace sca::cuda {
+
+namespace {
+
+std::string same_regs(const RegularizerSpec& a, const RegularizerSpec& b) {
+    const RegParams &p = a.params, &q = b.params;
+    if (a.name != b.name || p.kind != q.kind) return "regularizer '" + a.name + "' differs in name or kind";
+    if (p.power != q.power || p.shift != q.shift || p.hemi != q.hemi || p.dims != q.dims ||
+        std::memcmp(p.dir, q.dir, sizeof(p.dir)) != 0)
+        return "regularizer '" + a.name + "' has different parameters";
+    if (a.affinities != b.affinities) return "regularizer '" + a.name + "' has different label affinities";
+    return "";
+}
+
+}  // namespace
+
+FusedModel fused_model_for(const ExperimentConfig& cfg) {
+    const auto fail = [&](const std::string& key, const std::string& what) {
+        throw ConfigError(cfg.source, key, what + " (the fused CUDA trainer's limit; use backend: cpu)");
+    };
+    FusedModel m;
+    const auto layers = linear_layers(cfg.model);
+    if (int(layers.size()) > kFusedMaxLinear)
+        fail("model.layers", "at most " + std::to_string(kFusedMaxLinear / 2 - 1) + " nonlinear layers per side");
+    if (int(cfg.regularizers.size()) > kFusedMaxRegs)
+        fail("regularizers", "at most " + std::to_string(kFusedMaxRegs) + " regularizers");
+    if (int(cfg.labels.size()) > kFusedMaxLabels) fail("labels", "at most " + std::to_string(kFusedMaxLabels) + " labels");
+    if (cfg.batch > 4096) fail("data.batch", "at most 4096 samples per batch");
+    m.input_dim = cfg.model.input_dim;
+    m.latent = cfg.model.latent;
+    m.batch = cfg.batch;
+    m.n_linear = int(layers.size());
+    m.n_encoder = encoder_layer_count(cfg.model);
+    m.n_params = int(parameter_count(cfg.model));
+    m.n_points = cfg.grid * cfg.grid * cfg.grid;
+    m.n_labels = int(cfg.labels.size());
+    m.n_regs = int(cfg.regularizers.size());
+    for (int l = 0; l < m.n_linear; ++l) {
+        FusedLinear& L = m.linear[l];
+        L.in = layers[l].in;
+        L.out = layers[l].out;
+        L.weight = int(layers[l].weight);
+        L.bias = int(layers[l].bias);
+        L.gelu_after = layers[l].gelu_after ? 1 : 0;
+    }
+    for (int r = 0; r < m.n_regs; ++r) {
+        const RegularizerSpec& spec = cfg.regularizers[r];
+        FusedRegularizer& R = m.regs[r];
+        R.params = spec.params;
+        R.n_affinities = int(spec.affinities.size());
+        if (R.n_affinities > kFusedMaxLabels) fail("regularizers." + spec.name + ".labels", "too many label affinities");
+        for (int q = 0; q < R.n_affinities; ++q) {
+            R.label[q] = spec.affinities[q].first;
+            R.factor[q] = spec.affinities[q].second;
+        }
+    }
+    layout_fused_model(m);
+    return m;
+}
+
+std::vector<float> schedule_table(const ExperimentConfig& cfg) {
+    const int T = cfg.last_step(), R = int(cfg.regularizers.size()), stride = 3 + R;
+    std::vector<float> table(size_t(T + 1) * stride);
+    // The same expressions as host/adam.hpp (beta1, beta2 are floats there, promoted to double).
+    const float beta1 = 0.9f, beta2 = 0.999f;
+    for (int t = 0; t <= T; ++t) {
+        float* row = &table[size_t(t) * stride];
+        const float lr = cfg.lr_at(t);
+        const double bc1 = 1.0 - std::pow(double(beta1), double(long(t) + 1));
+        const double bc2 = 1.0 - std::pow(double(beta2), double(long(t) + 1));
+        row[0] = lr;
+        row[1] = float(lr / bc1);
+        row[2] = float(std::sqrt(bc2));
+        const auto w = cfg.weights_at(t);
+        for (int r = 0; r < R; ++r) row[3 + r] = w[r];
+    }
+    return table;
+}
+
+std::string incompatibility(const ExperimentConfig& a, const ExperimentConfig& b) {
+    if (a.model.input_dim != b.model.input_dim || a.model.hidden != b.model.hidden || a.model.layers != b.model.layers ||
+        a.model.latent != b.model.latent)
+        return "a different model shape";
+    if (a.batch != b.batch || a.grid != b.grid) return "a different batch size or grid";
+    if (a.last_step() != b.last_step()) return "a different last step";
+    if (a.labels.size() != b.labels.size()) return "a different number of labels";
+    for (size_t l = 0; l < a.labels.size(); ++l)
+        if (a.labels[l].name != b.labels[l].name || a.labels[l].function != b.labels[l].function ||
+            a.labels[l].power != b.labels[l].power || a.labels[l].scale != b.labels[l].scale)
+            return "label '" + a.labels[l].name + "' differs";
+    if (a.regularizers.size() != b.regularizers.size()) return "a different number of regularizers";
+    for (size_t r = 0; r < a.regularizers.size(); ++r) {
+        const std::string why = same_regs(a.regularizers[r], b.regularizers[r]);
+        if (!why.empty()) return why;
+    }
+    return "";
+}
+
+MultiModelTrainer::MultiModelTrainer(std::vector<ExperimentConfig> configs) : configs_(std::move(configs)) {
+    if (configs_.empty()) throw std::invalid_argument("MultiModelTrainer needs at least one config");
+    const ExperimentConfig& first = configs_.front();
+    for (size_t m = 1; m < configs_.size(); ++m) {
+        const std::string why = incompatibility(first, configs_[m]);
+        if (!why.empty())
+            throw std::invalid_argument("config " + std::to_string(m) + " (" + configs_[m].source +
+                                        ") cannot train in one launch with config 0: " + why);
+    }
+    const FusedModel model = fused_model_for(first);
+    const ColourSet grid = training_grid(first.grid);
+    const std::vector<float> probabilities = label_probabilities(first.labels, grid);
+    std::vector<uint64_t> seeds;
+    std::vector<float> all_tables;
+    for (const auto& cfg : configs_) {
+        seeds.push_back(cfg.seed);
+        std::vector<float> t = schedule_table(cfg);
+        int found = -1;
+        for (size_t i = 0; i < tables_.size() && found < 0; ++i)
+            if (tables_[i] == t) found = int(i);
+        if (found < 0) {
+            found = int(tables_.size());
+            all_tables.insert(all_tables.end(), t.begin(), t.end());
+            tables_.push_back(std::move(t));
+        }
+        table_of_.push_back(found);
+    }
+    device_ = std::make_unique<DeviceTrainer>(model, size(), grid.rgb, probabilities, seeds, all_tables,
+                                              first.last_step() + 1, table_of_);
+    next_step_.assign(configs_.size(), 0);
+    for (int m = 0; m < size(); ++m) load_state(m, initial_state(configs_[m]));
+}
+
+MultiModelTrainer::~MultiModelTrainer() = default;
+
+void MultiModelTrainer::load_state(int m, const TrainState& s) {
+    const size_t P = size_t(device_->model().n_params);
+    if (s.params.size() != P || s.exp_avg.size() != P || s.exp_avg_sq.size() != P)
+        throw std::invalid_argument("load_state: the state does not match the model's " + std::to_string(P) +
+                                    " parameters");
+    device_->set_state(m, s.params.data(), s.exp_avg.data(), s.exp_avg_sq.data());
+    next_step_[m] = s.next_step;
+}
+
+TrainState MultiModelTrainer::state(int m) const {
+    const size_t P = size_t(device_->model().n_params);
+    TrainState s;
+    s.params.resize(P);
+    s.exp_avg.resize(P);
+    s.exp_avg_sq.resize(P);
+    device_->get_state(m, s.params.data(), s.exp_avg.data(), s.exp_avg_sq.data());
+    s.next_step = next_step_[m];
+    return s;
+}
+
+std::vector<float> MultiModelTrainer::params(int m) const {
+    std::vector<float> p(size_t(device_->model().n_params));
+    device_->get_state(m, p.data(), nullptr, nullptr);
+    return p;
+}
+
+void MultiModelTrainer::train(int first, int last, std::vector<std::vector<StepRecord>>* logs) {
+    if (first > last) return;
+    const int R = int(configs_.front().regularizers.size()), stride = R + 2, steps = last - first + 1;
+    std::vector<float> raw;
+    if (logs) raw.resize(size_t(size()) * steps * stride);
+    device_->train(first, last, logs ? raw.data() : nullptr);
+    for (auto& n : next_step_) n = last + 1;
+    if (!logs) return;
+    logs->resize(size());
+    for (int m = 0; m < size(); ++m) {
+        const std::vector<float>& table = tables_[table_of_[m]];
+        auto& out = (*logs)[m];
+        for (int i = 0; i < steps; ++i) {
+            const int t = first + i;
+            const float* row = &raw[(size_t(m) * steps + i) * stride];
+            const float* sched = &table[size_t(t) * (3 + R)];
+            StepRecord rec;
+            rec.step = t;
+            rec.lr = sched[0];
+            rec.weights.assign(sched + 3, sched + 3 + R);
+            rec.recon = row[0];
+            rec.reg.assign(row + 1, row + 1 + R);
+            rec.total = row[1 + R];
+            out.push_back(std::move(rec));
+        }
+    }
+}
+
+ValidationRecord MultiModelTrainer::validate(int m, int step) const {
+    const ExperimentConfig& cfg = configs_[m];
+    const Batch val = exact_batch(cfg.labels, validation_set(cfg.grid));
+    CpuNet<float> net(cfg.model, val.size);
+    Objective<float> objective(cfg.model, cfg.regularizers, val.size);
+    const std::vector<float> p = params(m);
+    const std::vector<float> ones(cfg.regularizers.size(), 1.0f);
+    const auto terms = objective.evaluate(net, p.data(), val.x.data(), val.labels.data(), val.size, ones, nullptr, true);
+    ValidationRecord v;
+    v.step = step;
+    v.recon = terms.recon;
+    v.reg.assign(terms.reg.begin(), terms.reg.end());
+    return v;
+}
+
+DeviceEvaluation MultiModelTrainer::evaluate(int m, int step, const float* x, const float* labels,
+                                             const std::vector<float>& weights, bool all_terms) const {
+    return device_->evaluate(m, step, x, labels, weights, all_terms);
+}
+
+}  // namespace sca::cuda
