@@ -1,0 +1,209 @@
+// Tiled separation term (see separation_tiled.hpp). One thread per row keeps
+// u_i, l_i and du_i in registers; columns stream through shared memory in
+// tiles of kTileCols. The column range is split over gridDim.y blocks whose
+// partial rows are summed in split order afterwards.
+#include <cub/block/block_reduce.cuh>
+
+#include <cmath>
+
+#include "cuda/cuda_check.hpp"
+#include "cuda/separation_tiled.hpp"
+#include "kernels/regularizers.hpp"
+
+namespace sca::cuda {
+
+namespace {
+
+constexpr int kTileRows = 128;  // threads per block, one row each
+constexpr int kTileCols = 128;
+constexpr int kReduceThreads = 256;
+
+__global__ void unit_vectors_kernel(const float* z, int B, int K, float* u) {
+    const int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < B) unit_vector(z + size_t(i) * K, K, u + size_t(i) * K);
+}
+
+// partial[s][i][0] = sum over this split's columns j of m_ij c'^p, partial[s][i][1+k] = du_ik.
+template <int KT>
+__global__ void __launch_bounds__(kTileRows)
+    separation_tile_kernel(const float* u, const float* omega, int B, int K_runtime, int power, bool shift, float w,
+                           int cols_per_split, float* partial) {
+    constexpr int KMAX = KT > 0 ? KT : kMaxLatent;
+    const int K = KT > 0 ? KT : K_runtime;
+    __shared__ float tile_u[kTileCols * KMAX];
+    __shared__ float tile_omega[kTileCols];
+    const int i = blockIdx.x * kTileRows + threadIdx.x;
+    const bool valid = i < B;
+    float ui[KMAX], du[KMAX];
+    for (int k = 0; k < K; ++k) {
+        ui[k] = valid ? u[size_t(i) * K + k] : 0.0f;
+        du[k] = 0.0f;
+    }
+    const float wi = valid ? omega[i] : 0.0f;
+    float l = 0.0f;
+    const int j_begin = blockIdx.y * cols_per_split;
+    const int j_end = min(B, j_begin + cols_per_split);
+    for (int j0 = j_begin; j0 < j_end; j0 += kTileCols) {
+        const int n = min(kTileCols, j_end - j0);
+        __syncthreads();
+        for (int e = threadIdx.x; e < n * K; e += blockDim.x) tile_u[e] = u[size_t(j0) * K + e];
+        for (int e = threadIdx.x; e < n; e += blockDim.x) tile_omega[e] = omega[j0 + e];
+        __syncthreads();
+        if (!valid) continue;
+        for (int jj = 0; jj < n; ++jj) {
+            const float* uj = tile_u + jj * K;
+            float c = 0.0f;
+#pragma unroll
+            for (int k = 0; k < KMAX; ++k)
+                if (KT > 0 || k < K) c += ui[k] * uj[k];
+            float dfdc;
+            l += separation_pair(c, power, shift, &dfdc);
+            if (dfdc != 0.0f) {
+                const float g = w * dfdc * (wi + tile_omega[jj]);
+#pragma unroll
+                for (int k = 0; k < KMAX; ++k)
+                    if (KT > 0 || k < K) du[k] += g * uj[k];
+            }
+        }
+    }
+    if (valid) {
+        float* out = partial + (size_t(blockIdx.y) * B + i) * (K + 1);
+        out[0] = l;
+        for (int k = 0; k < K; ++k) out[1 + k] = du[k];
+    }
+}
+
+// Sums the splits in order, then dz_i = d u_i / d z_i applied to du_i.
+__global__ void separation_combine_kernel(const float* z, const float* partial, int B, int K, int splits,
+                                          float* row_loss, float* dz) {
+    const int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= B) return;
+    float l = 0.0f, du[kMaxLatent], dzi[kMaxLatent];
+    for (int k = 0; k < K; ++k) du[k] = 0.0f, dzi[k] = 0.0f;
+    for (int s = 0; s < splits; ++s) {
+        const float* in = partial + (size_t(s) * B + i) * (K + 1);
+        l += in[0];
+        for (int k = 0; k < K; ++k) du[k] += in[1 + k];
+    }
+    row_loss[i] = l;
+    unit_vector_backward(z + size_t(i) * K, K, du, dzi);
+    for (int k = 0; k < K; ++k) dz[size_t(i) * K + k] = dzi[k];
+}
+
+// loss = sum_i omega_i l_i, one block, fixed order.
+__global__ void __launch_bounds__(kReduceThreads) weighted_sum_kernel(const float* omega, const float* l, int B, float* out) {
+    using Reduce = cub::BlockReduce<float, kReduceThreads>;
+    __shared__ typename Reduce::TempStorage tmp;
+    float part = 0.0f;
+    for (int i = threadIdx.x; i < B; i += blockDim.x) part += omega[i] * l[i];
+    const float total = Reduce(tmp).Sum(part);
+    if (threadIdx.x == 0) *out = total;
+}
+
+float* alloc(size_t n) {
+    float* p = nullptr;
+    SCA_CUDA_CHECK(cudaMalloc(&p, n * sizeof(float)));
+    return p;
+}
+
+}  // namespace
+
+DeviceSeparation::DeviceSeparation(const SeparationProblem& problem, const std::vector<float>& z,
+                                   const std::vector<float>& omega)
+    : p_(problem) {
+    const int B = p_.batch, K = p_.latent;
+    if (B <= 0 || K <= 0 || K > kMaxLatent || z.size() != size_t(B) * K || omega.size() != size_t(B))
+        throw CudaError("DeviceSeparation: z must be [B][K] with 0 < K <= 32 and omega [B]");
+    splits_ = B / 512 < 1 ? 1 : (B / 512 > 32 ? 32 : B / 512);
+    z_ = alloc(z.size());
+    u_ = alloc(z.size());
+    omega_ = alloc(B);
+    partial_ = alloc(size_t(splits_) * B * (K + 1));
+    row_loss_ = alloc(B);
+    dz_ = alloc(z.size());
+    loss_ = alloc(1);
+    SCA_CUDA_CHECK(cudaMemcpy(z_, z.data(), z.size() * sizeof(float), cudaMemcpyHostToDevice));
+    SCA_CUDA_CHECK(cudaMemcpy(omega_, omega.data(), B * sizeof(float), cudaMemcpyHostToDevice));
+}
+
+DeviceSeparation::~DeviceSeparation() {
+    for (float* p : {z_, u_, omega_, partial_, row_loss_, dz_, loss_})
+        if (p) cudaFree(p);
+}
+
+void DeviceSeparation::run() {
+    const int B = p_.batch, K = p_.latent;
+    unit_vectors_kernel<<<(B + 255) / 256, 256>>>(z_, B, K, u_);
+    SCA_CUDA_CHECK_LAUNCH("unit_vectors_kernel");
+    int cols = (B + splits_ - 1) / splits_;
+    cols = (cols + kTileCols - 1) / kTileCols * kTileCols;
+    const dim3 grid((B + kTileRows - 1) / kTileRows, splits_);
+    switch (K) {
+#define SCA_SEPARATION_CASE(KK)                                                                                    \
+    case KK:                                                                                                       \
+        separation_tile_kernel<KK><<<grid, kTileRows>>>(u_, omega_, B, K, p_.power, p_.shift, p_.weight, cols,     \
+                                                        partial_);                                                 \
+        break;
+        SCA_SEPARATION_CASE(2)
+        SCA_SEPARATION_CASE(3)
+        SCA_SEPARATION_CASE(4)
+        SCA_SEPARATION_CASE(5)
+        SCA_SEPARATION_CASE(6)
+        SCA_SEPARATION_CASE(8)
+#undef SCA_SEPARATION_CASE
+        default:
+            separation_tile_kernel<0><<<grid, kTileRows>>>(u_, omega_, B, K, p_.power, p_.shift, p_.weight, cols,
+                                                           partial_);
+    }
+    SCA_CUDA_CHECK_LAUNCH("separation_tile_kernel");
+    separation_combine_kernel<<<(B + 255) / 256, 256>>>(z_, partial_, B, K, splits_, row_loss_, dz_);
+    SCA_CUDA_CHECK_LAUNCH("separation_combine_kernel");
+    weighted_sum_kernel<<<1, kReduceThreads>>>(omega_, row_loss_, B, loss_);
+    SCA_CUDA_CHECK_LAUNCH("weighted_sum_kernel");
+}
+
+double DeviceSeparation::time_ms(int reps) {
+    run();
+    SCA_CUDA_CHECK(cudaDeviceSynchronize());
+    cudaEvent_t start, stop;
+    SCA_CUDA_CHECK(cudaEventCreate(&start));
+    SCA_CUDA_CHECK(cudaEventCreate(&stop));
+    SCA_CUDA_CHECK(cudaEventRecord(start));
+    for (int r = 0; r < reps; ++r) run();
+    SCA_CUDA_CHECK(cudaEventRecord(stop));
+    SCA_CUDA_CHECK(cudaEventSynchronize(stop));
+    float ms = 0;
+    SCA_CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
+    cudaEventDestroy(start);
+    cudaEventDestroy(stop);
+    return double(ms) / reps;
+}
+
+float DeviceSeparation::loss() const {
+    float v = 0;
+    SCA_CUDA_CHECK(cudaMemcpy(&v, loss_, sizeof(float), cudaMemcpyDeviceToHost));
+    return v;
+}
+
+std::vector<float> DeviceSeparation::row_loss() const {
+    std::vector<float> v(p_.batch);
+    SCA_CUDA_CHECK(cudaMemcpy(v.data(), row_loss_, v.size() * sizeof(float), cudaMemcpyDeviceToHost));
+    return v;
+}
+
+std::vector<float> DeviceSeparation::dz() const {
+    std::vector<float> v(size_t(p_.batch) * p_.latent);
+    SCA_CUDA_CHECK(cudaMemcpy(v.data(), dz_, v.size() * sizeof(float), cudaMemcpyDeviceToHost));
+    return v;
+}
+
+double DeviceSeparation::flops() const {
+    // Per pair: dot 2K, shift 2, the power by squaring (one multiply per
+    // squaring and per set bit of p-1, then x c'), dfdc 2, g 3, du 2K.
+    int pow_ops = 1;
+    for (int n = p_.power - 1; n > 0; n >>= 1) pow_ops += 1 + (n & 1);
+    const double per_pair = 4.0 * p_.latent + 2 + pow_ops + 2 + 3;
+    return per_pair * double(p_.batch) * double(p_.batch);
+}
+
+}  // namespace sca::cuda
