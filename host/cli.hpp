@@ -10,5 +10,8 @@ namespace sca {
 using CommandAction = std::function<int()>;
 
 void add_train_command(CLI::App& app, CommandAction& action);
+void add_eval_command(CLI::App& app, CommandAction& action);
+void add_select_command(CLI::App& app, CommandAction& action);
+void add_paper_command(CLI::App& app, CommandAction& action);
 
 }  // namespace sca

@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "cli.hpp"
+#include "evaluation.hpp"
 #include "run.hpp"
 
 namespace sca {
@@ -11,7 +12,7 @@ void add_train_command(CLI::App& app, CommandAction& action) {
     struct Args {
         std::vector<std::string> positional;
         std::string out, resume, backend;
-        bool quiet = false, overwrite = false;
+        bool quiet = false, overwrite = false, no_eval = false;
         int stop_after = -1;
     };
     auto args = std::make_shared<Args>();
@@ -22,6 +23,7 @@ void add_train_command(CLI::App& app, CommandAction& action) {
     cmd->add_option("--stop-after", args->stop_after, "stop after this step, with a checkpoint");
     cmd->add_flag("--quiet,-q", args->quiet, "print nothing but errors");
     cmd->add_flag("--overwrite", args->overwrite, "replace the outputs of an existing run directory");
+    cmd->add_flag("--no-eval", args->no_eval, "skip the evaluation of a finished run (see sca eval)");
     cmd->callback([&action, args] {
         action = [args]() -> int {
             TrainOptions o;
@@ -37,10 +39,16 @@ void add_train_command(CLI::App& app, CommandAction& action) {
             } else {
                 if (args->positional.empty()) throw CLI::ValidationError("CONFIG is required (or --resume DIR)");
                 const std::vector<std::string> overrides(args->positional.begin() + 1, args->positional.end());
-                s = train_run(load_experiment(args->positional[0], overrides), o);
+                const ExperimentConfig cfg = load_experiment(args->positional[0], overrides);
+                if (!args->no_eval) evaluation_settings(cfg, cfg.model.latent);  // a bad evaluation section fails before training
+                s = train_run(cfg, o);
             }
             if (!o.quiet && !s.validation.empty())
                 std::fprintf(stderr, "final validation: recon %.6g\n", s.validation.back().recon);
+            if (s.finished && !args->no_eval) {
+                const EvaluationResult r = evaluate_run(s.dir, load_experiment(s.dir + "/" + run_files::kConfig));
+                if (!o.quiet) std::printf("%s", evaluation_table(r).c_str());
+            }
             return 0;
         };
     });

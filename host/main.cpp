@@ -11,6 +11,9 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     sca::CommandAction action;
     sca::add_train_command(app, action);
+    sca::add_eval_command(app, action);
+    sca::add_select_command(app, action);
+    sca::add_paper_command(app, action);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -1,0 +1,668 @@
+#include "evaluation.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "../kernels/colour.hpp"
+#include "atomic_file.hpp"
+#include "dataset.hpp"
+#include "errors.hpp"
+#include "npy.hpp"
+
+namespace sca {
+
+namespace fs = std::filesystem;
+
+// ---------------------------------------------------------------- settings
+
+namespace {
+
+std::string describe(const YAML::Node& n) {
+    if (n.IsScalar()) return "'" + n.Scalar() + "'";
+    if (n.IsSequence()) return "a list";
+    if (n.IsMap()) return "a mapping";
+    return "nothing";
+}
+
+// Where a key sits. The config keeps its evaluation node as a clone, which
+// has lost its marks, so lines come from the same path in the file as read
+// from disk; a value that differs there came from a command-line override.
+struct Locator {
+    std::string source;
+    YAML::Node original;  // the section as read from `source`, or undefined
+
+    std::string where(const std::string& path, const YAML::Node& current) const {
+        if (!original.IsDefined()) return source;
+        YAML::Node n;
+        n.reset(original);
+        std::stringstream ss(path);
+        for (std::string part; std::getline(ss, part, '.');) {
+            if (part == "evaluation") continue;
+            YAML::Node next;
+            if (n.IsSequence()) {
+                size_t i = 0;
+                try {
+                    i = std::stoul(part);
+                } catch (...) {
+                    return source;
+                }
+                if (i >= n.size()) return source;
+                next = n[i];
+            } else if (n.IsMap()) {
+                next = n[part];
+                if (!next.IsDefined()) return source;
+            } else {
+                return source;
+            }
+            n.reset(next);
+        }
+        if (current.IsScalar() && (!n.IsScalar() || n.Scalar() != current.Scalar()))
+            return source + " (command-line override)";
+        return n.Mark().line >= 0 ? source + ":" + std::to_string(n.Mark().line + 1) : source;
+    }
+    [[noreturn]] void fail(const std::string& path, const YAML::Node& node, const std::string& what) const {
+        throw ConfigError(where(path, node), path, what);
+    }
+};
+
+// A mapping read strictly: every key must be consumed or it is reported unknown.
+class Fields {
+public:
+    Fields(const Locator& loc, const YAML::Node& node, std::string path) : loc_(loc), node_(node), path_(std::move(path)) {
+        if (!node.IsMap()) loc.fail(path_, node, "expected a mapping, got " + describe(node));
+    }
+    bool has(const std::string& key) {
+        seen_.insert(key);
+        return node_[key].IsDefined() && !node_[key].IsNull();
+    }
+    YAML::Node node(const std::string& key) { return node_[key]; }
+    std::string path(const std::string& key) const { return path_ + "." + key; }
+    const Locator& loc() const { return loc_; }
+
+    template <class T>
+    T scalar(const std::string& key, const char* expected) {
+        seen_.insert(key);
+        return as<T>(node_[key], path(key), expected);
+    }
+    template <class T>
+    T as(const YAML::Node& n, const std::string& p, const char* expected) const {
+        if (!n.IsScalar()) loc_.fail(p, n, std::string("expected ") + expected + ", got " + describe(n));
+        try {
+            T v = n.as<T>();
+            if constexpr (std::is_floating_point_v<T>)
+                if (!std::isfinite(v)) loc_.fail(p, n, std::string("expected ") + expected + ", got " + describe(n));
+            return v;
+        } catch (const YAML::BadConversion&) {
+            loc_.fail(p, n, std::string("expected ") + expected + ", got " + describe(n));
+        }
+    }
+    double number_in(const std::string& key, double fallback, double lo, double hi) {
+        if (!has(key)) return fallback;
+        const double v = scalar<double>(key, "a number");
+        if (v < lo || v > hi) loc_.fail(path(key), node(key), fmt::format("must be between {} and {}, got {}", lo, hi, v));
+        return v;
+    }
+    int int_in(const std::string& key, int fallback, int lo, int hi) {
+        if (!has(key)) return fallback;
+        const int v = scalar<int>(key, "an integer");
+        if (v < lo || v > hi) loc_.fail(path(key), node(key), fmt::format("must be between {} and {}, got {}", lo, hi, v));
+        return v;
+    }
+    std::vector<double> numbers(const std::string& key, size_t count, const std::string& what) {
+        YAML::Node n = node(key);
+        seen_.insert(key);
+        if (!n.IsSequence() || n.size() != count)
+            loc_.fail(path(key), n, "expected " + what + ", got " + (n.IsSequence() ? std::to_string(n.size()) + " entries" : describe(n)));
+        std::vector<double> v;
+        for (size_t i = 0; i < n.size(); ++i) v.push_back(as<double>(n[i], path(key) + "." + std::to_string(i), "a number"));
+        return v;
+    }
+    void finish(const std::string& allowed) {
+        for (const auto& kv : node_) {
+            const std::string k = kv.first.as<std::string>();
+            if (!seen_.count(k)) loc_.fail(path(k), kv.second, "unknown key (expected one of: " + allowed + ")");
+        }
+    }
+
+private:
+    const Locator& loc_;
+    YAML::Node node_;
+    std::string path_;
+    std::set<std::string> seen_;
+};
+
+bool valid_name(const std::string& name) {
+    if (name.empty() || name == "baseline") return false;
+    return std::all_of(name.begin(), name.end(), [](char c) { return std::isalnum((unsigned char)c) || c == '-' || c == '_'; });
+}
+
+std::vector<float> unit(int latent, int k) {
+    std::vector<float> v(size_t(latent), 0.0f);
+    v[size_t(k)] = 1.0f;
+    return v;
+}
+
+InterventionSpec read_intervention(const Locator& loc, const YAML::Node& node, const std::string& path, int K) {
+    Fields f(loc, node, path);
+    InterventionSpec s;
+    if (!f.has("name")) loc.fail(f.path("name"), node, "is missing (expected a name such as 'suppressed')");
+    s.name = f.scalar<std::string>("name", "a string");
+    if (!valid_name(s.name))
+        loc.fail(f.path("name"), f.node("name"), "'" + s.name + "' is not a usable name (letters, digits, '-' and '_'; not 'baseline')");
+    if (!f.has("kind")) loc.fail(f.path("kind"), node, "is missing (expected suppression, ablation or pruning)");
+    const std::string kind = f.scalar<std::string>("kind", "a string");
+    std::string allowed = "name, kind, q";
+    if (kind == "suppression") {
+        s.kind = InterventionKind::Suppression;
+        s.q = 2;
+        if (f.has("direction")) {
+            const auto v = f.numbers("direction", size_t(K), "a list of " + std::to_string(K) + " numbers (the latent width)");
+            double len = 0;
+            for (double x : v) len += x * x;
+            if (len == 0) loc.fail(f.path("direction"), f.node("direction"), "must not be the zero vector");
+            s.suppression.direction.assign(v.begin(), v.end());
+        } else {
+            s.suppression.direction = unit(K, 0);
+        }
+        s.suppression.falloff = float(f.number_in("falloff", 0.0, 0.0, 1.0));
+        s.suppression.strength = float(f.number_in("strength", 1.0, 0.0, 1e6));
+        s.suppression.power = float(f.number_in("power", 0.0, 0.0, 1e6));
+        allowed += ", direction, falloff, strength, power";
+    } else if (kind == "ablation" || kind == "pruning") {
+        s.kind = kind == "ablation" ? InterventionKind::Ablation : InterventionKind::Pruning;
+        s.q = 3;
+        if (f.has("dims")) {
+            YAML::Node n = f.node("dims");
+            if (!n.IsSequence() || n.size() == 0)
+                loc.fail(f.path("dims"), n, "expected a non-empty list of latent dims, got " + describe(n));
+            std::set<int> seen;
+            for (size_t i = 0; i < n.size(); ++i) {
+                const std::string p = f.path("dims") + "." + std::to_string(i);
+                const int d = f.as<int>(n[i], p, "an integer");
+                if (d < 0 || d >= K) loc.fail(p, n[i], fmt::format("dim {} is out of range [0, {})", d, K));
+                if (!seen.insert(d).second) loc.fail(p, n[i], fmt::format("dim {} is listed twice", d));
+                s.dims.push_back(d);
+            }
+            if (s.kind == InterventionKind::Pruning && int(s.dims.size()) >= K)
+                loc.fail(f.path("dims"), n, "would prune every latent dim");
+        } else {
+            s.dims = {0};
+        }
+        allowed += ", dims";
+    } else {
+        loc.fail(f.path("kind"), f.node("kind"), "unknown kind '" + kind + "' (expected suppression, ablation or pruning)");
+    }
+    s.q = f.number_in("q", s.q, 1e-3, 1e3);
+    f.finish(allowed);
+    return s;
+}
+
+void check_select_by(const EvaluationSettings& s, const Locator& loc, const YAML::Node& node) {
+    if (s.select_by.empty()) return;
+    for (const auto& i : s.interventions)
+        if (i.name == s.select_by) return;
+    std::string names;
+    for (const auto& i : s.interventions) names += (names.empty() ? "" : ", ") + i.name;
+    loc.fail("evaluation.select_by", node, "'" + s.select_by + "' names no intervention (expected one of: " + names + ")");
+}
+
+}  // namespace
+
+std::string to_string(InterventionKind kind) {
+    switch (kind) {
+        case InterventionKind::Suppression: return "suppression";
+        case InterventionKind::Ablation: return "ablation";
+        case InterventionKind::Pruning: return "pruning";
+    }
+    return "?";
+}
+
+double geometric_bound(InterventionKind kind) { return kind == InterventionKind::Suppression ? 0.25 : 1.0 / 3.0; }
+
+EvaluationSettings default_evaluation(int latent, int grid) {
+    EvaluationSettings s;
+    s.grid = grid;
+    InterventionSpec sup;
+    sup.name = "suppressed";
+    sup.kind = InterventionKind::Suppression;
+    sup.suppression.direction = unit(latent, 0);
+    sup.q = 2;
+    InterventionSpec abl;
+    abl.name = "ablated";
+    abl.kind = InterventionKind::Ablation;
+    abl.dims = {0};
+    abl.q = 3;
+    s.interventions = {sup, abl};
+    s.select_by = "suppressed";
+    return s;
+}
+
+EvaluationSettings evaluation_settings(const ExperimentConfig& cfg, int K) {
+    EvaluationSettings s = default_evaluation(K, cfg.grid);
+    if (!cfg.evaluation.IsDefined() || cfg.evaluation.IsNull()) return s;
+    Locator loc{cfg.source, YAML::Node()};
+    try {
+        std::ifstream in(cfg.source, std::ios::binary);
+        if (in) {
+            std::stringstream ss;
+            ss << in.rdbuf();
+            YAML::Node doc = YAML::Load(ss.str());
+            if (doc.IsMap() && doc["evaluation"].IsDefined()) loc.original = doc["evaluation"];
+        }
+    } catch (const YAML::Exception&) {
+        // The config itself parsed; without the file's marks errors name the file only.
+    }
+    Fields f(loc, cfg.evaluation, "evaluation");
+    if (f.has("anchor_colour")) {
+        const auto v = f.numbers("anchor_colour", 3, "an RGB colour [r, g, b]");
+        for (int c = 0; c < 3; ++c) {
+            if (v[size_t(c)] < 0 || v[size_t(c)] > 1)
+                loc.fail("evaluation.anchor_colour." + std::to_string(c), f.node("anchor_colour")[size_t(c)], "must be in [0, 1]");
+            s.anchor_rgb[size_t(c)] = float(v[size_t(c)]);
+        }
+    }
+    s.rgb_grid = f.int_in("rgb_grid", s.rgb_grid, 2, 256);
+    if (f.has("hsv_grid")) {
+        const auto v = f.numbers("hsv_grid", 3, "[hues, saturations, values]");
+        const int lo[3] = {1, 2, 2};
+        for (int c = 0; c < 3; ++c) {
+            const double x = v[size_t(c)];
+            if (x != std::floor(x) || x < lo[c] || x > 360)
+                loc.fail("evaluation.hsv_grid." + std::to_string(c), f.node("hsv_grid")[size_t(c)],
+                         fmt::format("must be a whole number between {} and 360", lo[c]));
+            s.hsv_grid[size_t(c)] = int(x);
+        }
+    }
+    if (f.has("grids")) s.grids = f.scalar<bool>("grids", "true or false");
+    if (f.has("interventions")) {
+        YAML::Node list = f.node("interventions");
+        if (!list.IsSequence()) loc.fail("evaluation.interventions", list, "expected a list, got " + describe(list));
+        s.interventions.clear();
+        std::set<std::string> names;
+        for (size_t i = 0; i < list.size(); ++i) {
+            const std::string path = "evaluation.interventions." + std::to_string(i);
+            auto spec = read_intervention(loc, list[i], path, K);
+            if (!names.insert(spec.name).second) loc.fail(path + ".name", list[i]["name"], "'" + spec.name + "' is used twice");
+            s.interventions.push_back(std::move(spec));
+        }
+        s.select_by = s.interventions.empty() ? "" : s.interventions.front().name;
+    }
+    if (f.has("select_by")) s.select_by = f.scalar<std::string>("select_by", "an intervention's name");
+    check_select_by(s, loc, f.node("select_by"));
+    f.finish("anchor_colour, rgb_grid, hsv_grid, grids, interventions, select_by");
+    return s;
+}
+
+InterventionSpec parse_intervention(const std::string& yaml_text, int K, const std::string& source) {
+    YAML::Node n;
+    try {
+        n = YAML::Load(yaml_text);
+    } catch (const YAML::Exception& e) {
+        throw ConfigError(source, "", "is not valid YAML: " + e.msg);
+    }
+    return read_intervention(Locator{source, YAML::Node()}, n, "intervention", K);
+}
+
+void add_intervention(EvaluationSettings& settings, InterventionSpec spec) {
+    for (auto& existing : settings.interventions)
+        if (existing.name == spec.name) {
+            existing = std::move(spec);
+            return;
+        }
+    settings.interventions.push_back(std::move(spec));
+    if (settings.select_by.empty()) settings.select_by = settings.interventions.front().name;
+}
+
+// ---------------------------------------------------------------- colours and score
+
+const std::vector<NamedColour>& named_colours() {
+    static const std::vector<NamedColour> colours = [] {
+        const char* hues[] = {"red", "orange", "yellow", "lime", "green", "teal",
+                              "cyan", "azure", "blue", "purple", "magenta", "pink"};
+        std::vector<NamedColour> c;
+        for (int i = 0; i < 12; ++i) c.push_back({hues[i], hsv_to_rgb(float(i) / 12.0f, 1.0f, 1.0f)});
+        const std::pair<const char*, float> grays[] = {
+            {"black", 0.0f}, {"dark gray", 0.25f}, {"gray", 0.5f}, {"light gray", 0.75f}, {"white", 1.0f}};
+        for (const auto& [name, v] : grays) c.push_back({name, {v, v, v}});
+        return c;
+    }();
+    return colours;
+}
+
+std::array<float, 3> hsv_to_rgb(float h, float s, float v) {
+    // Six sectors of 60 degrees; the hue's position inside its sector ramps
+    // one channel while the other two hold v and v (1 - s).
+    const float h6 = (h - std::floor(h)) * 6.0f;
+    const int sector = std::min(5, int(h6));
+    const float f = h6 - float(sector);
+    const float p = v * (1.0f - s), q = v * (1.0f - s * f), t = v * (1.0f - s * (1.0f - f));
+    switch (sector) {
+        case 0: return {v, t, p};
+        case 1: return {q, v, p};
+        case 2: return {p, v, t};
+        case 3: return {p, q, v};
+        case 4: return {t, p, v};
+        default: return {v, p, q};
+    }
+}
+
+float similarity_to_anchor(const std::array<float, 3>& rgb, const std::array<float, 3>& anchor_rgb) {
+    return anchor_similarity(rgb_to_hsv(rgb[0], rgb[1], rgb[2]), rgb_to_hsv(anchor_rgb[0], anchor_rgb[1], anchor_rgb[2]));
+}
+
+float colour_error(const float* output, const float* input, int channels) {
+    float sum = 0;
+    for (int c = 0; c < channels; ++c) sum += (output[c] - input[c]) * (output[c] - input[c]);
+    return sum / float(channels);
+}
+
+double selectivity_score(const std::vector<float>& errors, const std::vector<float>& sims, double q) {
+    if (errors.size() != sims.size() || errors.empty()) throw std::invalid_argument("selectivity_score: sizes differ");
+    const size_t n = errors.size();
+    std::vector<double> y(n);
+    double mx = 0, my = 0;
+    for (size_t i = 0; i < n; ++i) {
+        y[i] = std::pow(double(sims[i]), q);
+        mx += errors[i];
+        my += y[i];
+    }
+    mx /= double(n);
+    my /= double(n);
+    double sxy = 0, sxx = 0, syy = 0;
+    for (size_t i = 0; i < n; ++i) {
+        const double dx = errors[i] - mx, dy = y[i] - my;
+        sxy += dx * dy;
+        sxx += dx * dx;
+        syy += dy * dy;
+    }
+    // A constant error (or similarity) carries no information about where
+    // the damage falls: report no selectivity rather than NaN.
+    if (sxx <= 0 || syy <= 0) return 0.0;
+    const double r = sxy / std::sqrt(sxx * syy);
+    return r * r;
+}
+
+// ---------------------------------------------------------------- evaluation
+
+namespace {
+
+// The HSV grid: hue i/H (i < H), saturation and value linspace(0, 1); [H][S][V][3].
+void hsv_grid_points(const EvaluationSettings& s, std::vector<float>& hsv, std::vector<float>& rgb) {
+    const auto [H, S, V] = s.hsv_grid;
+    for (int h = 0; h < H; ++h)
+        for (int si = 0; si < S; ++si)
+            for (int vi = 0; vi < V; ++vi) {
+                const float hh = float(h) / float(H), ss = float(si) / float(S - 1), vv = float(vi) / float(V - 1);
+                hsv.insert(hsv.end(), {hh, ss, vv});
+                const auto c = hsv_to_rgb(hh, ss, vv);
+                rgb.insert(rgb.end(), c.begin(), c.end());
+            }
+}
+
+// Every colour an evaluation runs through one model variant, concatenated.
+struct Probe {
+    std::vector<float> rgb;  // sample-major [n][3]
+    int named = 0, anchor = 0, grid = 0, rgb_grid = 0, hsv_grid = 0;  // starting offsets
+    int named_count = 0, grid_count = 0, rgb_grid_count = 0, hsv_grid_count = 0;
+    std::vector<float> grid_similarity;  // sim of each training-grid colour
+    std::vector<float> hsv;              // the HSV grid's coordinates, [H][S][V][3]
+};
+
+Probe make_probe(const EvaluationSettings& s) {
+    Probe p;
+    auto add = [&](const std::array<float, 3>& c) { p.rgb.insert(p.rgb.end(), c.begin(), c.end()); };
+    p.named = 0;
+    for (const auto& c : named_colours()) add(c.rgb);
+    p.named_count = int(named_colours().size());
+    p.anchor = p.named_count;
+    add(s.anchor_rgb);
+    p.grid = p.anchor + 1;
+    const ColourSet grid = training_grid(s.grid);
+    p.grid_count = grid.size();
+    p.rgb.insert(p.rgb.end(), grid.rgb.begin(), grid.rgb.end());
+    for (int i = 0; i < grid.size(); ++i)
+        p.grid_similarity.push_back(similarity_to_anchor({grid.rgb[3 * size_t(i)], grid.rgb[3 * size_t(i) + 1], grid.rgb[3 * size_t(i) + 2]}, s.anchor_rgb));
+    p.rgb_grid = p.grid + p.grid_count;
+    p.hsv_grid = p.rgb_grid;
+    if (!s.grids) return p;
+    const ColourSet cube = training_grid(s.rgb_grid);
+    p.rgb_grid_count = cube.size();
+    p.rgb.insert(p.rgb.end(), cube.rgb.begin(), cube.rgb.end());
+    p.hsv_grid = p.rgb_grid + p.rgb_grid_count;
+    hsv_grid_points(s, p.hsv, p.rgb);
+    p.hsv_grid_count = s.hsv_grid[0] * s.hsv_grid[1] * s.hsv_grid[2];
+    return p;
+}
+
+Inference slice(const Inference& all, int start, int count) {
+    Inference r;
+    r.count = count;
+    r.latent = all.latent;
+    r.latents.assign(all.latents.begin() + std::ptrdiff_t(start) * all.latent,
+                     all.latents.begin() + std::ptrdiff_t(start + count) * all.latent);
+    r.outputs.assign(all.outputs.begin() + std::ptrdiff_t(start) * 3, all.outputs.begin() + std::ptrdiff_t(start + count) * 3);
+    return r;
+}
+
+// Runs one variant over every probe colour; q > 0 also scores it.
+VariantResult measure(const Model& model, const Probe& p, const EvaluationSettings& s, const Suppression* suppression,
+                      double q) {
+    const Inference all = infer(model, p.rgb, suppression);
+    const int K = all.latent;
+    VariantResult v;
+    v.latent = K;
+    for (int i = 0; i < p.named_count; ++i) {
+        const size_t at = size_t(p.named + i);
+        v.errors.push_back(colour_error(&all.outputs[3 * at], &p.rgb[3 * at], 3));
+        v.latents.insert(v.latents.end(), all.latents.begin() + std::ptrdiff_t(at * K),
+                         all.latents.begin() + std::ptrdiff_t((at + 1) * K));
+    }
+    v.anchor_error = colour_error(&all.outputs[3 * size_t(p.anchor)], &p.rgb[3 * size_t(p.anchor)], 3);
+    std::vector<float> grid_errors;
+    double sum = 0;
+    for (int i = 0; i < p.grid_count; ++i) {
+        const size_t at = size_t(p.grid + i);
+        grid_errors.push_back(colour_error(&all.outputs[3 * at], &p.rgb[3 * at], 3));
+        sum += grid_errors.back();
+    }
+    v.mean_grid_error = sum / p.grid_count;
+    v.score = q > 0 ? selectivity_score(grid_errors, p.grid_similarity, q) : 0.0;
+    if (s.grids) {
+        v.rgb_grid = slice(all, p.rgb_grid, p.rgb_grid_count);
+        v.hsv_grid = slice(all, p.hsv_grid, p.hsv_grid_count);
+    }
+    return v;
+}
+
+}  // namespace
+
+EvaluationResult evaluate(const Model& model, const EvaluationSettings& settings) {
+    EvaluationResult r;
+    r.settings = settings;
+    r.shape = model.shape;
+    const Probe probe = make_probe(settings);
+    r.variants.push_back(measure(model, probe, settings, nullptr, 0));
+    for (const auto& spec : settings.interventions) {
+        VariantResult v;
+        switch (spec.kind) {
+            case InterventionKind::Suppression:
+                v = measure(model, probe, settings, &spec.suppression, spec.q);
+                break;
+            case InterventionKind::Ablation:
+                v = measure(ablate(model, spec.dims), probe, settings, nullptr, spec.q);
+                break;
+            case InterventionKind::Pruning: {
+                Model pruned = prune(model, spec.dims);
+                v = measure(pruned, probe, settings, nullptr, spec.q);
+                v.pruned = std::move(pruned);
+                break;
+            }
+        }
+        v.name = spec.name;
+        v.baseline = false;
+        v.spec = spec;
+        r.variants.push_back(std::move(v));
+    }
+    return r;
+}
+
+// ---------------------------------------------------------------- outputs
+
+namespace {
+
+nlohmann::ordered_json floats(const float* v, int n) {
+    nlohmann::ordered_json a = nlohmann::ordered_json::array();
+    for (int i = 0; i < n; ++i) a.push_back(double(v[i]));
+    return a;
+}
+
+std::string npy_name(const std::string& set, const std::string& variant, const std::string& what) {
+    return std::string(kEvaluationGridDir) + "/" + set + "." + variant + "." + what + ".npy";
+}
+
+}  // namespace
+
+nlohmann::ordered_json evaluation_json(const EvaluationResult& r, const std::string& model_source) {
+    const auto& s = r.settings;
+    const auto& colours = named_colours();
+    nlohmann::ordered_json j;
+    j["model"] = model_source;
+    j["shape"] = {{"input_dim", r.shape.input_dim}, {"hidden", r.shape.hidden}, {"layers", r.shape.layers}, {"latent", r.shape.latent}};
+    const Hsv a = rgb_to_hsv(s.anchor_rgb[0], s.anchor_rgb[1], s.anchor_rgb[2]);
+    j["anchor_colour"] = {{"rgb", floats(s.anchor_rgb.data(), 3)}, {"hsv", {double(a.h), double(a.s), double(a.v)}}};
+    j["grid"] = s.grid;
+    j["select_by"] = s.select_by;
+    nlohmann::ordered_json cj = nlohmann::ordered_json::array();
+    for (const auto& c : colours)
+        cj.push_back({{"name", c.name}, {"rgb", floats(c.rgb.data(), 3)}, {"similarity", double(similarity_to_anchor(c.rgb, s.anchor_rgb))}});
+    j["colours"] = cj;
+    auto variant = [&](const VariantResult& v) {
+        nlohmann::ordered_json o;
+        o["name"] = v.name;
+        o["kind"] = v.baseline ? "baseline" : to_string(v.spec.kind);
+        if (!v.baseline) {
+            nlohmann::ordered_json p;
+            if (v.spec.kind == InterventionKind::Suppression) {
+                p["direction"] = floats(v.spec.suppression.direction.data(), int(v.spec.suppression.direction.size()));
+                p["falloff"] = v.spec.suppression.falloff;
+                p["strength"] = v.spec.suppression.strength;
+                p["power"] = v.spec.suppression.power;
+            } else {
+                p["dims"] = v.spec.dims;
+            }
+            o["parameters"] = p;
+            o["q"] = v.spec.q;
+            o["score"] = v.score;
+            o["anchor"] = {{"error", double(v.anchor_error)},
+                           {"baseline_error", double(r.baseline().anchor_error)},
+                           {"bound", geometric_bound(v.spec.kind)}};
+        } else {
+            o["anchor"] = {{"error", double(v.anchor_error)}};
+        }
+        o["mean_grid_error"] = v.mean_grid_error;
+        o["latent"] = v.latent;
+        nlohmann::ordered_json errors, latents;
+        for (size_t i = 0; i < colours.size(); ++i) {
+            errors[colours[i].name] = double(v.errors[i]);
+            latents[colours[i].name] = floats(&v.latents[i * size_t(v.latent)], v.latent);
+        }
+        o["errors"] = errors;
+        o["latents"] = latents;
+        if (s.grids) {
+            nlohmann::ordered_json files;
+            for (const char* set : {"rgb_grid", "hsv_grid"})
+                for (const char* what : {"latents", "outputs"}) files[std::string(set) + "." + what] = npy_name(set, v.name, what);
+            o["files"] = files;
+        }
+        if (!v.baseline && v.spec.kind == InterventionKind::Pruning) o["model_file"] = v.name + ".safetensors";
+        return o;
+    };
+    j["baseline"] = variant(r.baseline());
+    nlohmann::ordered_json list = nlohmann::ordered_json::array();
+    for (size_t i = 1; i < r.variants.size(); ++i) list.push_back(variant(r.variants[i]));
+    j["interventions"] = list;
+    if (s.grids) {
+        j["grids"] = {{"rgb_grid", {{"size", s.rgb_grid}, {"inputs", std::string(kEvaluationGridDir) + "/rgb_grid.inputs.npy"}}},
+                      {"hsv_grid",
+                       {{"size", s.hsv_grid},
+                        {"hsv", std::string(kEvaluationGridDir) + "/hsv_grid.hsv.npy"},
+                        {"inputs", std::string(kEvaluationGridDir) + "/hsv_grid.inputs.npy"}}}};
+    }
+    return j;
+}
+
+std::string evaluation_table(const EvaluationResult& r) {
+    const auto& colours = named_colours();
+    std::string out = fmt::format("{:<12}", "colour");
+    for (const auto& v : r.variants) out += fmt::format(" {:>12}", v.name);
+    out += "\n";
+    for (size_t i = 0; i < colours.size(); ++i) {
+        out += fmt::format("{:<12}", colours[i].name);
+        for (const auto& v : r.variants) out += fmt::format(" {:>12.4f}", v.errors[i]);
+        out += "\n";
+    }
+    auto row = [&](const char* label, auto cell) {
+        out += fmt::format("{:<12}", label);
+        for (const auto& v : r.variants) out += fmt::format(" {:>12}", v.baseline ? std::string("-") : cell(v));
+        out += "\n";
+    };
+    row("score r^2", [](const VariantResult& v) { return fmt::format("{:.3f}", v.score); });
+    row("  q", [](const VariantResult& v) { return fmt::format("{:g}", v.spec.q); });
+    out += fmt::format("{:<12}", "anchor err");
+    for (const auto& v : r.variants) out += fmt::format(" {:>12.4f}", v.anchor_error);
+    out += "\n";
+    row("  bound", [](const VariantResult& v) { return fmt::format("{:.4f}", geometric_bound(v.spec.kind)); });
+    out += fmt::format("{:<12}", "mean grid");
+    for (const auto& v : r.variants) out += fmt::format(" {:>12.4f}", v.mean_grid_error);
+    out += "\n";
+    return out;
+}
+
+void write_evaluation(const std::string& dir_text, const EvaluationResult& r, const std::string& model_source) {
+    const fs::path dir(dir_text);
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) throw IoError("cannot create '" + dir.string() + "': " + ec.message());
+    const auto& s = r.settings;
+    if (s.grids) {
+        fs::create_directories(dir / kEvaluationGridDir, ec);
+        if (ec) throw IoError("cannot create '" + (dir / kEvaluationGridDir).string() + "': " + ec.message());
+        const int n = s.rgb_grid;
+        const auto [H, S, V] = s.hsv_grid;
+        const ColourSet cube = training_grid(n);
+        save_npy((dir / kEvaluationGridDir / "rgb_grid.inputs.npy").string(), {n, n, n, 3}, cube.rgb);
+        std::vector<float> hsv, rgb;
+        hsv_grid_points(s, hsv, rgb);
+        save_npy((dir / kEvaluationGridDir / "hsv_grid.hsv.npy").string(), {H, S, V, 3}, hsv);
+        save_npy((dir / kEvaluationGridDir / "hsv_grid.inputs.npy").string(), {H, S, V, 3}, rgb);
+        for (const auto& v : r.variants) {
+            const int64_t K = v.latent;
+            save_npy((dir / npy_name("rgb_grid", v.name, "latents")).string(), {n, n, n, K}, v.rgb_grid.latents);
+            save_npy((dir / npy_name("rgb_grid", v.name, "outputs")).string(), {n, n, n, 3}, v.rgb_grid.outputs);
+            save_npy((dir / npy_name("hsv_grid", v.name, "latents")).string(), {H, S, V, K}, v.hsv_grid.latents);
+            save_npy((dir / npy_name("hsv_grid", v.name, "outputs")).string(), {H, S, V, 3}, v.hsv_grid.outputs);
+        }
+    }
+    for (const auto& v : r.variants)
+        if (!v.baseline && v.spec.kind == InterventionKind::Pruning)
+            save_model((dir / (v.name + ".safetensors")).string(), v.pruned,
+                       {{"pruned_from", model_source}, {"pruned_dims", nlohmann::json(v.spec.dims).dump()}});
+    // Last, so evaluation.json never names files that are not there yet.
+    write_file_atomic((dir / kEvaluationFile).string(), evaluation_json(r, model_source).dump(2) + "\n");
+}
+
+EvaluationResult evaluate_run(const std::string& run_dir, const ExperimentConfig& cfg) {
+    const std::string model_path = (fs::path(run_dir) / "model.safetensors").string();
+    const Model model = load_model(model_path);
+    const EvaluationResult r = evaluate(model, evaluation_settings(cfg, model.shape.latent));
+    write_evaluation(run_dir, r, "model.safetensors");
+    return r;
+}
+
+}  // namespace sca
