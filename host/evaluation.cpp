@@ -37,8 +37,11 @@ struct Locator {
     std::string source;
     YAML::Node original;  // the section as read from `source`, or undefined
 
+    // `current` is the node at `path` now, or undefined for a missing key
+    // (then the nearest enclosing node in the file gives the line).
     std::string where(const std::string& path, const YAML::Node& current) const {
         if (!original.IsDefined()) return source;
+        const std::string overridden = source + " (command-line override)";
         YAML::Node n;
         n.reset(original);
         std::stringstream ss(path);
@@ -46,25 +49,24 @@ struct Locator {
             if (part == "evaluation") continue;
             YAML::Node next;
             if (n.IsSequence()) {
-                size_t i = 0;
+                size_t used = 0, i = 0;
                 try {
-                    i = std::stoul(part);
+                    i = std::stoul(part, &used);
                 } catch (...) {
-                    return source;
+                    used = 0;
                 }
-                if (i >= n.size()) return source;
-                next = n[i];
+                if (used == part.size() && i < n.size()) next = n[i];
             } else if (n.IsMap()) {
                 next = n[part];
-                if (!next.IsDefined()) return source;
-            } else {
-                return source;
+            }
+            if (!next.IsDefined()) {
+                if (current.IsDefined()) return overridden;  // here now, not in the file
+                break;
             }
             n.reset(next);
         }
-        if (current.IsScalar() && (!n.IsScalar() || n.Scalar() != current.Scalar()))
-            return source + " (command-line override)";
-        return n.Mark().line >= 0 ? source + ":" + std::to_string(n.Mark().line + 1) : source;
+        if (current.IsScalar() && (!n.IsScalar() || n.Scalar() != current.Scalar())) return overridden;
+        return source + ":" + std::to_string(n.Mark().line + 1);
     }
     [[noreturn]] void fail(const std::string& path, const YAML::Node& node, const std::string& what) const {
         throw ConfigError(where(path, node), path, what);
@@ -151,11 +153,11 @@ std::vector<float> unit(int latent, int k) {
 InterventionSpec read_intervention(const Locator& loc, const YAML::Node& node, const std::string& path, int K) {
     Fields f(loc, node, path);
     InterventionSpec s;
-    if (!f.has("name")) loc.fail(f.path("name"), node, "is missing (expected a name such as 'suppressed')");
+    if (!f.has("name")) loc.fail(f.path("name"), YAML::Node(YAML::NodeType::Undefined), "is missing (expected a name such as 'suppressed')");
     s.name = f.scalar<std::string>("name", "a string");
     if (!valid_name(s.name))
         loc.fail(f.path("name"), f.node("name"), "'" + s.name + "' is not a usable name (letters, digits, '-' and '_'; not 'baseline')");
-    if (!f.has("kind")) loc.fail(f.path("kind"), node, "is missing (expected suppression, ablation or pruning)");
+    if (!f.has("kind")) loc.fail(f.path("kind"), YAML::Node(YAML::NodeType::Undefined), "is missing (expected suppression, ablation or pruning)");
     const std::string kind = f.scalar<std::string>("kind", "a string");
     std::string allowed = "name, kind, q";
     if (kind == "suppression") {
