@@ -8,6 +8,7 @@
 
 #include "../kernels/regularizers.hpp"
 #include "gelu.hpp"
+#include "lane_math.hpp"
 #include "model_shape.hpp"
 
 namespace sca {
@@ -86,6 +87,8 @@ public:
     }
 
 private:
+    static constexpr int kBlock = 32;
+
     void linear_forward(const T* params, int l, T* out) {
         const LinearLayer& L = layers_[l];
         const int B = batch_;
@@ -93,42 +96,29 @@ private:
         const T* bias = params + L.bias;
         const T* x = inputs_[l].data();
         T* a = L.gelu_after ? pre_[l].data() : out;
+        // Blocks of kBlock samples accumulate in registers across all inputs.
+        int b0 = 0;
+        for (; b0 + kBlock <= B; b0 += kBlock)
+            for (int o = 0; o < L.out; ++o) {
+                T acc[kBlock];
+                for (int j = 0; j < kBlock; ++j) acc[j] = bias[o];
+                for (int i = 0; i < L.in; ++i) {
+                    const T w = W[size_t(o) * L.in + i];
+                    const T* xi = x + size_t(i) * B + b0;
+                    for (int j = 0; j < kBlock; ++j) acc[j] += w * xi[j];
+                }
+                std::copy(acc, acc + kBlock, a + size_t(o) * B + b0);
+            }
         for (int o = 0; o < L.out; ++o) {
             T* ao = a + size_t(o) * B;
-            std::fill(ao, ao + B, bias[o]);
+            std::fill(ao + b0, ao + B, bias[o]);
             for (int i = 0; i < L.in; ++i) {
                 const T w = W[size_t(o) * L.in + i];
                 const T* xi = x + size_t(i) * B;
-                for (int b = 0; b < B; ++b) ao[b] += w * xi[b];
+                for (int b = b0; b < B; ++b) ao[b] += w * xi[b];
             }
         }
         if (L.gelu_after) gelu_with_derivative(a, out, deriv_[l].data(), size_t(L.out) * B);
-    }
-
-    // Sum over the batch in a fixed order with independent lanes (vectorizes
-    // without -ffast-math and stays bit-reproducible).
-    static T batch_dot(const T* a, const T* b, int B) {
-        constexpr int kLanes = 16;
-        T acc[kLanes] = {};
-        int i = 0;
-        for (; i + kLanes <= B; i += kLanes)
-            for (int l = 0; l < kLanes; ++l) acc[l] += a[i + l] * b[i + l];
-        for (int l = 0; i < B; ++i, ++l) acc[l] += a[i] * b[i];
-        T s = 0;
-        for (int l = 0; l < kLanes; ++l) s += acc[l];
-        return s;
-    }
-
-    static T batch_sum(const T* a, int B) {
-        constexpr int kLanes = 16;
-        T acc[kLanes] = {};
-        int i = 0;
-        for (; i + kLanes <= B; i += kLanes)
-            for (int l = 0; l < kLanes; ++l) acc[l] += a[i + l];
-        for (int l = 0; i < B; ++i, ++l) acc[l] += a[i];
-        T s = 0;
-        for (int l = 0; l < kLanes; ++l) s += acc[l];
-        return s;
     }
 
     // grad_a_ holds dL/d(layer output after activation); leaves dL/d(input) in grad_a_.
@@ -142,16 +132,31 @@ private:
         }
         const T* W = params + L.weight;
         const T* x = inputs_[l].data();
-        T* dx = grad_b_.data();
-        std::fill(dx, dx + size_t(L.in) * B, T(0));
         for (int o = 0; o < L.out; ++o) {
             const T* dyo = dy + size_t(o) * B;
-            grad[L.bias + o] += batch_sum(dyo, B);
+            grad[L.bias + o] += lane_sum(dyo, B);
+            for (int i = 0; i < L.in; ++i) grad[L.weight + size_t(o) * L.in + i] += lane_dot(dyo, x + size_t(i) * B, B);
+        }
+        if (l == 0) return;  // nothing upstream of the input
+        T* dx = grad_b_.data();
+        int b0 = 0;
+        for (; b0 + kBlock <= B; b0 += kBlock)
             for (int i = 0; i < L.in; ++i) {
-                grad[L.weight + size_t(o) * L.in + i] += batch_dot(dyo, x + size_t(i) * B, B);
+                T acc[kBlock] = {};
+                for (int o = 0; o < L.out; ++o) {
+                    const T w = W[size_t(o) * L.in + i];
+                    const T* dyo = dy + size_t(o) * B + b0;
+                    for (int j = 0; j < kBlock; ++j) acc[j] += w * dyo[j];
+                }
+                std::copy(acc, acc + kBlock, dx + size_t(i) * B + b0);
+            }
+        for (int i = 0; i < L.in; ++i) {
+            T* dxi = dx + size_t(i) * B;
+            std::fill(dxi + b0, dxi + B, T(0));
+            for (int o = 0; o < L.out; ++o) {
                 const T w = W[size_t(o) * L.in + i];
-                T* dxi = dx + size_t(i) * B;
-                for (int b = 0; b < B; ++b) dxi[b] += w * dyo[b];
+                const T* dyo = dy + size_t(o) * B;
+                for (int b = b0; b < B; ++b) dxi[b] += w * dyo[b];
             }
         }
         std::swap(grad_a_, grad_b_);

@@ -6,6 +6,7 @@
 
 #include "config.hpp"
 #include "cpu_net.hpp"
+#include "separation_cpu.hpp"
 
 namespace sca {
 
@@ -21,9 +22,9 @@ template <class T>
 class Objective {
 public:
     Objective(const ModelShape& shape, std::vector<RegularizerSpec> regs, int max_batch)
-        : regs_(std::move(regs)), K_(shape.latent), D_(shape.input_dim) {
+        : regs_(std::move(regs)), K_(shape.latent), D_(shape.input_dim), separation_(max_batch, shape.latent) {
         const size_t n = size_t(max_batch) * K_;
-        z_.resize(n), h_.resize(n), u_.resize(n), dz_.resize(n), dh_.resize(n), du_.resize(n);
+        z_.resize(n), h_.resize(n), dz_.resize(n), dh_.resize(n);
         dz_fm_.resize(n), dh_fm_.resize(n), dyhat_.resize(size_t(max_batch) * D_), omega_.resize(max_batch);
     }
 
@@ -62,8 +63,9 @@ public:
             if (w == T(0) && !all_terms) continue;
             out.computed[r] = true;
             if (!reduction_weights(regs_[r], labels, B)) continue;  // no labelled sample: L_r = 0
-            out.reg[r] = regs_[r].params.kind == RegKind::Separate ? separation(regs_[r].params, B, w)
-                                                                    : per_sample(regs_[r].params, B, w);
+            out.reg[r] = regs_[r].params.kind == RegKind::Separate
+                             ? separation_.loss_and_grad(regs_[r].params, z_.data(), omega_.data(), B, w, dz_.data())
+                             : per_sample(regs_[r].params, B, w);
             any_dh = any_dh || regs_[r].params.kind == RegKind::Unitarity;
             out.total += w * out.reg[r];
         }
@@ -111,21 +113,10 @@ private:
         return L;
     }
 
-    T separation(const RegParams& p, int B, T w) {
-        for (int i = 0; i < B; ++i) unit_vector(&z_[size_t(i) * K_], K_, &u_[size_t(i) * K_]);
-        std::fill(du_.begin(), du_.begin() + size_t(B) * K_, T(0));
-        T L = 0;
-        for (int i = 0; i < B; ++i) {
-            const T l = separation_row(p, u_.data(), omega_.data(), B, K_, i, w, &du_[size_t(i) * K_]);
-            L += omega_[i] * l;
-        }
-        for (int i = 0; i < B; ++i) unit_vector_backward(&z_[size_t(i) * K_], K_, &du_[size_t(i) * K_], &dz_[size_t(i) * K_]);
-        return L;
-    }
-
     std::vector<RegularizerSpec> regs_;
     int K_, D_;
-    std::vector<T> z_, h_, u_, dz_, dh_, du_, dz_fm_, dh_fm_, dyhat_, omega_;
+    SeparationCpu<T> separation_;
+    std::vector<T> z_, h_, dz_, dh_, dz_fm_, dh_fm_, dyhat_, omega_;
 };
 
 }  // namespace sca

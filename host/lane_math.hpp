@@ -1,0 +1,33 @@
+// Reductions over the batch in a fixed order with independent lanes: they
+// vectorize without -ffast-math and stay bit-reproducible run to run.
+#pragma once
+
+namespace sca {
+
+constexpr int kLanes = 8;
+
+template <class T>
+[[gnu::always_inline]] inline T lane_dot(const T* a, const T* b, int n) {
+    T acc[kLanes] = {};
+    int i = 0;
+    for (; i + kLanes <= n; i += kLanes)
+        for (int l = 0; l < kLanes; ++l) acc[l] += a[i + l] * b[i + l];
+    for (int l = 0; i < n; ++i, ++l) acc[l] += a[i] * b[i];
+    T s = 0;
+    for (int l = 0; l < kLanes; ++l) s += acc[l];
+    return s;
+}
+
+template <class T>
+[[gnu::always_inline]] inline T lane_sum(const T* a, int n) {
+    T acc[kLanes] = {};
+    int i = 0;
+    for (; i + kLanes <= n; i += kLanes)
+        for (int l = 0; l < kLanes; ++l) acc[l] += a[i + l];
+    for (int l = 0; i < n; ++i, ++l) acc[l] += a[i];
+    T s = 0;
+    for (int l = 0; l < kLanes; ++l) s += acc[l];
+    return s;
+}
+
+}  // namespace sca
