@@ -49,7 +49,12 @@ void add_eval_command(CLI::App& app, CommandAction& action) {
             const int K = model.shape.latent;
             EvaluationSettings settings;
             if (!config.empty()) {
-                const ExperimentConfig cfg = load_experiment(config);
+                ExperimentConfig cfg = load_experiment(config);
+                if (args->only && cfg.evaluation.IsMap()) {
+                    // Their shapes may not fit this model (a pruned one): not read at all.
+                    cfg.evaluation.remove("interventions");
+                    cfg.evaluation.remove("select_by");
+                }
                 settings = evaluation_settings(cfg, K);
             } else {
                 settings = default_evaluation(K, 8);
