@@ -171,14 +171,14 @@ std::string run_paper(const PaperOptions& o) {
                     const double value = stat == 0 ? *std::min_element(x.begin(), x.end())
                                          : stat == 1 ? median(x)
                                                      : *std::max_element(x.begin(), x.end());
-                    md += fmt::format(" {:.4f} |", value);
+                    md += k == 3 && v == 0 ? fmt::format(" {:.2e} |", value) : fmt::format(" {:.4f} |", value);
                 }
                 md += "\n";
             }
             const SeedResult& b = s.seeds[s.best];
             md += fmt::format("| | best: seed {} |", b.seed);
             for (int k = 0; k < 3; ++k) md += fmt::format(" {:.4f} |", b.errors[v][k]);
-            md += fmt::format(" {:.4f} |\n", v ? b.score[v] : b.recon);
+            md += v ? fmt::format(" {:.4f} |\n", b.score[v]) : fmt::format(" {:.2e} |\n", b.recon);
         }
         md += "\n";
     }
