@@ -4,7 +4,12 @@
 #pragma once
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 #include <vector>
+
+#if defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+#endif
 
 #include "../kernels/regularizers.hpp"
 #include "gelu.hpp"
@@ -32,6 +37,7 @@ public:
         inv_norm_.resize(max_batch);
         grad_a_.resize(size_t(std::max(shape.hidden, std::max(shape.latent, shape.input_dim))) * max_batch);
         grad_b_.resize(grad_a_.size());
+        xt_.resize(size_t(kNarrow) * max_batch);
     }
 
     const ModelShape& shape() const { return shape_; }
@@ -88,6 +94,7 @@ public:
 
 private:
     static constexpr int kBlock = 32;
+    static constexpr int kNarrow = 16;  // layers this narrow take the outer-product weight gradient
 
     void linear_forward(const T* params, int l, T* out) {
         const LinearLayer& L = layers_[l];
@@ -132,10 +139,40 @@ private:
         }
         const T* W = params + L.weight;
         const T* x = inputs_[l].data();
-        for (int o = 0; o < L.out; ++o) {
-            const T* dyo = dy + size_t(o) * B;
-            grad[L.bias + o] += lane_sum(dyo, B);
-            for (int i = 0; i < L.in; ++i) grad[L.weight + size_t(o) * L.in + i] += lane_dot(dyo, x + size_t(i) * B, B);
+        for (int o = 0; o < L.out; ++o) grad[L.bias + o] += lane_sum(dy + size_t(o) * B, B);
+        if (L.in <= kNarrow) {
+            // dW = dy x^T as a sum of outer products over samples, with x
+            // transposed to sample-major rows of kNarrow (zero-padded) so each
+            // output's row of dW stays in registers.
+            T* xt = xt_.data();
+            for (int b = 0; b < B; ++b)
+                for (int i = 0; i < kNarrow; ++i) xt[size_t(b) * kNarrow + i] = i < L.in ? x[size_t(i) * B + b] : T(0);
+            for (int o = 0; o < L.out; ++o) {
+                const T* dyo = dy + size_t(o) * B;
+                T acc[kNarrow] = {};
+#if defined(__AVX2__) && defined(__FMA__)
+                if constexpr (std::is_same_v<T, float>) {
+                    __m256 lo = _mm256_setzero_ps(), hi = _mm256_setzero_ps();
+                    for (int b = 0; b < B; ++b) {
+                        const __m256 d = _mm256_set1_ps(dyo[b]);
+                        lo = _mm256_fmadd_ps(d, _mm256_loadu_ps(xt + size_t(b) * kNarrow), lo);
+                        hi = _mm256_fmadd_ps(d, _mm256_loadu_ps(xt + size_t(b) * kNarrow + 8), hi);
+                    }
+                    _mm256_storeu_ps(acc, lo);
+                    _mm256_storeu_ps(acc + 8, hi);
+                } else
+#endif
+                for (int b = 0; b < B; ++b) {
+                    const T d = dyo[b];
+                    const T* xb = xt + size_t(b) * kNarrow;
+                    for (int i = 0; i < kNarrow; ++i) acc[i] += d * xb[i];
+                }
+                for (int i = 0; i < L.in; ++i) grad[L.weight + size_t(o) * L.in + i] += acc[i];
+            }
+        } else {
+            for (int o = 0; o < L.out; ++o)
+                for (int i = 0; i < L.in; ++i)
+                    grad[L.weight + size_t(o) * L.in + i] += lane_dot(dy + size_t(o) * B, x + size_t(i) * B, B);
         }
         if (l == 0) return;  // nothing upstream of the input
         T* dx = grad_b_.data();
@@ -201,7 +238,7 @@ private:
     std::vector<LinearLayer> layers_;
     int max_batch_ = 0, batch_ = 0;
     std::vector<std::vector<T>> inputs_, pre_, deriv_;
-    std::vector<T> latent_pre_, inv_norm_, grad_a_, grad_b_;
+    std::vector<T> latent_pre_, inv_norm_, grad_a_, grad_b_, xt_;
 };
 
 }  // namespace sca

@@ -48,9 +48,10 @@ public:
             const int first = i + 1;
             const int chunk0 = first - first % kChunk;  // chunks are aligned; lanes <= i are masked
             T li[kChunk] = {};
+            bool grad_done = false;
 #if defined(__AVX2__) && defined(__FMA__)
             if constexpr (std::is_same_v<T, float>) {
-                chunks_avx2(p, i, chunk0, B, scale, w, li);
+                grad_done = chunks_avx2(p, i, chunk0, B, scale, w, li);
             } else
 #endif
             for (int j0 = chunk0; j0 < B; j0 += kChunk) {
@@ -80,7 +81,7 @@ public:
             }
             l_[i] += lane_sum(li, kChunk);
             const int n = B - chunk0;
-            for (int k = 0; k < K; ++k) {
+            for (int k = 0; k < K && !grad_done; ++k) {
                 const T uik = u_[size_t(k) * S + i];
                 const T* uk = &u_[size_t(k) * S + chunk0];
                 T* duk = &du_[size_t(k) * S + chunk0];
@@ -101,8 +102,9 @@ public:
 
 private:
 #if defined(__AVX2__) && defined(__FMA__)
-    // The chunk loop above for float, 8 lanes per AVX register.
-    void chunks_avx2(const RegParams& p, int i, int chunk0, int B, float scale, const float* w, float* li_out) {
+    // The chunk loop above for float, 8 lanes per AVX register. For K <= 8 it
+    // also applies the pair gradients (returns true), keeping row i's in registers.
+    bool chunks_avx2(const RegParams& p, int i, int chunk0, int B, float scale, const float* w, float* li_out) {
         const int K = K_, S = stride_;
         const __m256 half = _mm256_set1_ps(p.shift ? 0.5f : 1.0f), offset = _mm256_set1_ps(p.shift ? 1.0f : 0.0f);
         const __m256 one = _mm256_set1_ps(1.0f), power = _mm256_set1_ps(float(p.power));
@@ -111,6 +113,13 @@ private:
         const __m256 wi = _mm256_set1_ps(w[i]), vscale = _mm256_set1_ps(scale);
         const float fi = float(i), fB = float(B);
         __m256 li = _mm256_setzero_ps();
+        constexpr int kFused = 8;
+        const bool fused = K <= kFused;
+        __m256 dui[kFused], uik[kFused];
+        for (int k = 0; k < kFused; ++k) {
+            dui[k] = _mm256_setzero_ps();
+            uik[k] = _mm256_set1_ps(k < K ? u_[size_t(k) * S + i] : 0.0f);
+        }
         for (int j0 = chunk0; j0 < B; j0 += kChunk) {
             __m256 c = _mm256_setzero_ps();
             for (int k = 0; k < K; ++k)
@@ -131,9 +140,26 @@ private:
             li = _mm256_add_ps(li, value);
             _mm256_storeu_ps(&l_[j0], _mm256_add_ps(_mm256_loadu_ps(&l_[j0]), value));
             const __m256 wj = _mm256_and_ps(in_range, _mm256_loadu_ps(&wpad_[j0]));
-            _mm256_storeu_ps(&g_[j0], _mm256_mul_ps(_mm256_mul_ps(vscale, dfdc), _mm256_add_ps(wi, wj)));
+            const __m256 g = _mm256_mul_ps(_mm256_mul_ps(vscale, dfdc), _mm256_add_ps(wi, wj));
+            if (fused) {
+                for (int k = 0; k < K; ++k) {
+                    const __m256 ukj = _mm256_loadu_ps(&u_[size_t(k) * S + j0]);
+                    float* duk = &du_[size_t(k) * S + j0];
+                    _mm256_storeu_ps(duk, _mm256_fmadd_ps(g, uik[k], _mm256_loadu_ps(duk)));
+                    dui[k] = _mm256_fmadd_ps(g, ukj, dui[k]);
+                }
+            } else {
+                _mm256_storeu_ps(&g_[j0], g);
+            }
         }
         _mm256_storeu_ps(li_out, li);
+        if (fused)
+            for (int k = 0; k < K; ++k) {
+                float lanes[kChunk];
+                _mm256_storeu_ps(lanes, dui[k]);
+                du_[size_t(k) * S + i] += lane_sum(lanes, kChunk);
+            }
+        return fused;
     }
 #endif
 
