@@ -26,10 +26,14 @@ void add_eval_command(CLI::App& app, CommandAction& action) {
     cmd->add_option("--out,-o", args->out, "where to write evaluation.json and the NPY grids (default: the run directory; "
                                            "a bare checkpoint writes nothing without --out)");
     cmd->add_option("--intervention,-i", args->interventions,
-                    "an intervention as YAML, e.g. '{name: half, kind: suppression, direction: [1,0,0,0], falloff: 0.5, power: 1}'");
-    cmd->add_option("--suppress", args->suppress, "suppress along a direction, e.g. 1,0,0,0 (a0 = 0, b = 1, p = 0)");
-    cmd->add_option("--ablate", args->ablate, "ablate latent dims, e.g. 0 or 0,2");
-    cmd->add_option("--prune", args->prune, "prune latent dims, e.g. 0 (also writes the smaller model as <name>.safetensors)");
+                    "an intervention as YAML, e.g. '{name: half, kind: suppression, direction: [1,0,0,0], falloff: 0.5, power: 1}'")
+        ->allow_extra_args(false);
+    cmd->add_option("--suppress", args->suppress, "suppress along a direction, e.g. 1,0,0,0 (a0 = 0, b = 1, p = 0)")
+        ->allow_extra_args(false);
+    cmd->add_option("--ablate", args->ablate, "ablate latent dims, e.g. 0 or 0,2")
+        ->allow_extra_args(false);
+    cmd->add_option("--prune", args->prune, "prune latent dims, e.g. 0 (also writes the smaller model as <name>.safetensors)")
+        ->allow_extra_args(false);
     cmd->add_flag("--only", args->only, "evaluate only the command line's interventions, not the config's");
     cmd->add_flag("--no-grids", args->no_grids, "skip the NPY grids");
     cmd->add_flag("--quiet,-q", args->quiet, "print nothing but errors");

@@ -61,6 +61,9 @@ TEST_CASE("sca train evaluates a finished run; sca eval reruns it with command-l
     CHECK(sh(kSca + " eval " + (run / "prune-0.safetensors").string() + " --config " + kSource + "/experiments/isolated.yaml",
              &out) == 2);
     CHECK_THAT(out, Catch::Contains("has 5 entries") || Catch::Contains("4 numbers"));
+    // Each flag takes one value: the run directory after it stays the target.
+    CHECK(sh(kSca + " eval --ablate 0 " + run.string() + " --no-grids --only -q --out " + (run / "again").string()) == 0);
+    CHECK(fs::exists(run / "again" / "evaluation.json"));
     CHECK(sh(kSca + " eval " + run.string() + " --ablate 9", &out) == 2);
     CHECK_THAT(out, Catch::Contains("--ablate '9'") && Catch::Contains("out of range"));
 }
