@@ -22,7 +22,7 @@ template <class T>
 class CpuNet {
 public:
     CpuNet(const ModelShape& shape, int max_batch)
-        : shape_(shape), layers_(linear_layers(shape)), max_batch_(max_batch) {
+        : shape_(shape), layers_(linear_layers(shape)), param_count_(parameter_count(shape)), max_batch_(max_batch) {
         const size_t n = layers_.size();
         inputs_.resize(n + 1);
         pre_.resize(n);
@@ -78,7 +78,7 @@ public:
     // ([K][B], either may be null). Overwrites grad (parameter_count entries).
     void backward(const T* params, const T* dyhat, const T* dz, const T* dh, T* grad) {
         const int B = batch_, K = shape_.latent;
-        std::fill(grad, grad + parameter_count(shape_), T(0));
+        std::fill(grad, grad + param_count_, T(0));
         const int enc = encoder_layer_count(shape_);
         std::copy(dyhat, dyhat + size_t(shape_.input_dim) * B, grad_a_.begin());
         for (int l = int(layers_.size()) - 1; l >= enc; --l) linear_backward(params, l, grad);
@@ -236,6 +236,7 @@ private:
 
     ModelShape shape_;
     std::vector<LinearLayer> layers_;
+    size_t param_count_;
     int max_batch_ = 0, batch_ = 0;
     std::vector<std::vector<T>> inputs_, pre_, deriv_;
     std::vector<T> latent_pre_, inv_norm_, grad_a_, grad_b_, xt_;
