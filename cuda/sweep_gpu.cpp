@@ -1,0 +1,37 @@
+// The sweep's GPU path: a group of compatible runs through MultiModelTrainer,
+// trained to each validation step in turn and validated there, like run.cpp
+// does for one run.
+#include "host/sweep_gpu.hpp"
+
+#include <algorithm>
+
+#include "cuda/multi_model.hpp"
+
+namespace sca {
+
+std::string gpu_group_incompatibility(const ExperimentConfig& a, const ExperimentConfig& b) {
+    return cuda::incompatibility(a, b);
+}
+
+std::vector<GroupRunResult> train_group_on_gpu(const std::vector<ExperimentConfig>& configs) {
+    cuda::MultiModelTrainer trainer(configs);
+    const int M = trainer.size();
+    const ExperimentConfig& first = configs.front();
+    const int T = first.last_step(), interval = first.validation_interval();
+    std::vector<GroupRunResult> out(M);
+    std::vector<std::vector<StepRecord>> logs;
+    for (int t = 0; t <= T;) {
+        const int stop = std::min(T, ((t + interval - 1) / interval) * interval);
+        logs.assign(M, {});
+        trainer.train(t, stop, &logs);
+        for (int m = 0; m < M; ++m) {
+            out[m].log.insert(out[m].log.end(), logs[m].begin(), logs[m].end());
+            if (stop % interval == 0 || stop == T) out[m].validation.push_back(trainer.validate(m, stop));
+        }
+        t = stop + 1;
+    }
+    for (int m = 0; m < M; ++m) out[m].state = trainer.state(m);
+    return out;
+}
+
+}  // namespace sca

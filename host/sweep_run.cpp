@@ -1,0 +1,355 @@
+#include "sweep_run.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "atomic_file.hpp"
+#include "cuda_bridge.hpp"
+#include "dataset.hpp"
+#include "errors.hpp"
+#include "evaluation.hpp"
+#include "progress.hpp"
+#include "run.hpp"
+#include "sweep_gpu.hpp"
+
+namespace sca {
+
+namespace fs = std::filesystem;
+
+std::string sweep_run_dir(const std::string& out, const std::string& id) {
+    return (fs::path(out) / sweep_files::kRuns / id).string();
+}
+
+std::map<std::string, long> training_label_counts(const ExperimentConfig& cfg) {
+    const ColourSet grid = training_grid(cfg.grid);
+    const std::vector<float> p = label_probabilities(cfg.labels, grid);
+    const int L = int(cfg.labels.size());
+    std::vector<long> counts(L, 0);
+    Batch batch;
+    for (int t = 0; t <= cfg.last_step() && L > 0; ++t) {
+        draw_batch(cfg.seed, t, cfg.batch, grid, p, L, batch);
+        for (int l = 0; l < L; ++l)
+            for (int i = 0; i < cfg.batch; ++i) counts[l] += batch.labels[size_t(l) * cfg.batch + i] != 0.0f;
+    }
+    std::map<std::string, long> out;
+    for (int l = 0; l < L; ++l) out[cfg.labels[l].name] = counts[l];
+    return out;
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+std::string hex(uint64_t h) { return fmt::format("{:016x}", h); }
+
+nlohmann::ordered_json plan_json(const SweepSpec& spec, const std::vector<SweepRun>& runs) {
+    nlohmann::ordered_json j;
+    j["sweep"] = fs::absolute(spec.source).lexically_normal().string();
+    j["columns"] = sweep_columns(spec);
+    j["runs"] = nlohmann::ordered_json::array();
+    for (const auto& r : runs) {
+        nlohmann::ordered_json e;
+        e["index"] = r.index;
+        e["id"] = r.id;
+        e["base"] = r.base;
+        e["overrides"] = r.axis_overrides;
+        e["config_hash"] = hex(r.config_hash);
+        j["runs"].push_back(e);
+    }
+    return j;
+}
+
+// The marker that says a run is finished; its config hash must match the plan's.
+struct Marker {
+    bool present = false;
+    std::string config_hash;
+};
+
+Marker read_marker(const std::string& dir) {
+    Marker m;
+    const fs::path p = fs::path(dir) / sweep_files::kDone;
+    if (!fs::exists(p)) return m;
+    try {
+        const auto j = nlohmann::json::parse(read_file(p.string()));
+        m.present = true;
+        m.config_hash = j.at("config_hash").get<std::string>();
+    } catch (const std::exception& e) {
+        // Written atomically, so only a hand-edited marker gets here.
+        throw IoError("'" + p.string() + "' is not a sweep marker (" + e.what() + "); delete it to redo the run");
+    }
+    return m;
+}
+
+void write_marker(const std::string& dir, const SweepRun& run, const ExperimentConfig& cfg, const std::string& backend,
+                  double train_seconds, double eval_seconds) {
+    nlohmann::ordered_json j;
+    j["id"] = run.id;
+    j["index"] = run.index;
+    j["config_hash"] = hex(run.config_hash);
+    j["overrides"] = run.axis_overrides;
+    j["backend"] = backend;
+    j["train_seconds"] = train_seconds;
+    j["eval_seconds"] = eval_seconds;
+    j["wall_seconds"] = train_seconds + eval_seconds;
+    j["label_counts"] = training_label_counts(cfg);
+    j["samples"] = long(cfg.last_step() + 1) * cfg.batch;
+    j["finished_unix"] = std::chrono::duration_cast<std::chrono::seconds>(
+                             std::chrono::system_clock::now().time_since_epoch()).count();
+    std::error_code ec;
+    fs::remove(fs::path(dir) / sweep_files::kFailed, ec);
+    write_file_atomic((fs::path(dir) / sweep_files::kDone).string(), j.dump(2) + "\n");
+}
+
+void write_failure(const std::string& dir, const SweepRun& run, const std::string& why) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    nlohmann::ordered_json j;
+    j["id"] = run.id;
+    j["index"] = run.index;
+    j["config_hash"] = hex(run.config_hash);
+    j["error"] = why;
+    write_file_atomic((fs::path(dir) / sweep_files::kFailed).string(), j.dump(2) + "\n");
+}
+
+double evaluate_into(const std::string& dir, const ExperimentConfig& cfg, bool grids) {
+    const auto t0 = Clock::now();
+    EvaluationSettings settings = evaluation_settings(cfg, cfg.model.latent);
+    settings.grids = settings.grids && grids;
+    const Model model = load_model((fs::path(dir) / run_files::kModel).string());
+    write_evaluation(dir, evaluate(model, settings), run_files::kModel);
+    return since(t0);
+}
+
+// The run-directory files of run.cpp, for runs trained by the GPU group path
+// (run.cpp drives one backend per run and has no entry for results trained
+// elsewhere). Same names, columns and metadata.
+void write_group_run(const std::string& dir, const ExperimentConfig& cfg, const GroupRunResult& r) {
+    fs::create_directories(dir);
+    write_file_atomic((fs::path(dir) / run_files::kConfig).string(), to_yaml(cfg.document));
+    std::string csv = "step,lr";
+    for (const auto& g : cfg.regularizers) csv += ",w_" + g.name;
+    csv += ",recon";
+    for (const auto& g : cfg.regularizers) csv += "," + g.name;
+    csv += ",total\n";
+    for (const auto& s : r.log) {
+        csv += fmt::format("{},{}", s.step, s.lr);
+        for (float w : s.weights) csv += fmt::format(",{}", w);
+        csv += fmt::format(",{}", s.recon);
+        for (float v : s.reg) csv += std::isnan(v) ? std::string(",") : fmt::format(",{}", v);
+        csv += fmt::format(",{}\n", s.total);
+    }
+    write_file_atomic((fs::path(dir) / run_files::kTrainLog).string(), csv);
+    nlohmann::ordered_json v;
+    v["interval"] = cfg.validation_interval();
+    v["last_step"] = cfg.last_step();
+    v["records"] = nlohmann::ordered_json::array();
+    for (const auto& rec : r.validation) {
+        nlohmann::ordered_json j;
+        j["step"] = rec.step;
+        j["recon"] = rec.recon;
+        nlohmann::ordered_json regs = nlohmann::ordered_json::object();
+        for (size_t g = 0; g < cfg.regularizers.size(); ++g) regs[cfg.regularizers[g].name] = rec.reg[g];
+        j["regularizers"] = regs;
+        v["records"].push_back(j);
+    }
+    write_file_atomic((fs::path(dir) / run_files::kValidation).string(), v.dump(2) + "\n");
+    std::map<std::string, std::string> meta{{"config", to_yaml(cfg.document)},
+                                            {"step", std::to_string(r.state.next_step - 1)},
+                                            {"backend", "cuda"}};
+    save_safetensors((fs::path(dir) / run_files::kModel).string(), model_file(cfg.model, r.state.params, meta));
+    save_train_state((fs::path(dir) / run_files::kOptimizer).string(), cfg.model, r.state,
+                     {{"seed", std::to_string(cfg.seed)}});
+}
+
+class SweepProgress {
+public:
+    SweepProgress(size_t total, size_t skipped, bool quiet)
+        : progress_("sweep", long(total), quiet), skipped_(skipped), quiet_(quiet), last_line_(Clock::now()) {}
+    void tick(size_t done, size_t failed) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        // On a terminal the line is redrawn; in a log (Slurm), a line every few seconds.
+        const bool line = !progress_.interactive() && (since(last_line_) > 5.0);
+        if (line) last_line_ = Clock::now();
+        std::string detail = skipped_ ? fmt::format("({} done before)", skipped_) : "";
+        if (failed) detail += fmt::format(" {} failed", failed);
+        progress_.update(long(done), detail, line);
+    }
+    void finish(const std::string& detail) {
+        if (!quiet_) progress_.finish(detail);
+    }
+
+private:
+    Progress progress_;
+    size_t skipped_;
+    bool quiet_;
+    std::mutex mutex_;
+    Clock::time_point last_line_;
+};
+
+}  // namespace
+
+SweepReport run_sweep(const SweepOptions& o) {
+    const auto start = Clock::now();
+    if (o.out.empty()) throw ConfigError("--out", "", "is required (the sweep's output folder)");
+    const SweepSpec spec = load_sweep(o.sweep_file);
+    const std::vector<SweepRun> runs = expand_sweep(spec, true);
+    SweepReport report;
+    report.planned = runs.size();
+
+    std::error_code ec;
+    fs::create_directories(fs::path(o.out) / sweep_files::kRuns, ec);
+    if (ec) throw IoError("cannot create '" + o.out + "': " + ec.message());
+    // Every shard writes the same plan; a plan of another sweep means a wrong --out.
+    const std::string plan_path = (fs::path(o.out) / sweep_files::kPlan).string();
+    const std::string plan = plan_json(spec, runs).dump(1) + "\n";
+    if (fs::exists(plan_path)) {
+        const auto old = nlohmann::json::parse(read_file(plan_path), nullptr, false);
+        if (!old.is_discarded() && old.contains("sweep") &&
+            old["sweep"].get<std::string>() != fs::absolute(spec.source).lexically_normal().string() && !o.quiet)
+            std::fprintf(stderr, "note: '%s' was planned from %s; now from %s\n", plan_path.c_str(),
+                         old["sweep"].get<std::string>().c_str(), spec.source.c_str());
+    }
+    if (!fs::exists(plan_path) || read_file(plan_path) != plan) write_file_atomic(plan_path, plan);
+
+    std::vector<const SweepRun*> todo;
+    for (const auto& r : runs) {
+        if (!in_shard(r, o.shard)) continue;
+        ++report.selected;
+        const std::string dir = sweep_run_dir(o.out, r.id);
+        const Marker m = read_marker(dir);
+        if (m.present && m.config_hash != hex(r.config_hash))
+            throw IoError("'" + dir + "' was finished with another config than the sweep now gives (the sweep file or " +
+                          r.base + " changed); write to another --out, or delete that run to redo it");
+        if (m.present) ++report.skipped;
+        else todo.push_back(&r);
+    }
+    if (o.max_runs >= 0 && todo.size() > size_t(o.max_runs)) todo.resize(size_t(o.max_runs));
+
+    const std::string why_not_gpu = cuda_compiled() ? cuda_unavailable_reason() : "this build has no CUDA backend";
+    if (o.backend == "cuda" && !why_not_gpu.empty()) throw std::runtime_error("--backend cuda was requested, but " + why_not_gpu);
+    if (o.backend != "auto" && o.backend != "cpu" && o.backend != "cuda")
+        throw ConfigError("--backend", "", "unknown backend '" + o.backend + "' (expected auto, cpu or cuda)");
+    const bool gpu = o.backend != "cpu" && why_not_gpu.empty();
+    report.backend = gpu ? "cuda" : "cpu";
+    // Twice the cores by default: each run ends in a few fsyncs (atomic writes), which idle a core.
+    const int threads = std::max(1, o.jobs > 0 ? o.jobs : 2 * int(std::thread::hardware_concurrency()));
+    if (!o.quiet) {
+        std::fprintf(stderr, "sweep %s: %zu runs, %zu in shard %d/%d, %zu finished before, %zu to run on %s\n",
+                     spec.source.c_str(), report.planned, report.selected, o.shard.index, o.shard.count, report.skipped,
+                     todo.size(), gpu ? "the GPU (many models per launch)" : fmt::format("{} CPU threads", threads).c_str());
+        if (!gpu && o.backend == "auto" && cuda_compiled()) std::fprintf(stderr, "  CPU because %s\n", why_not_gpu.c_str());
+    }
+
+    SweepProgress progress(todo.size(), report.skipped, o.quiet);
+    std::atomic<size_t> done{0};
+    std::mutex lock;
+    auto fail = [&](const SweepRun& r, const std::string& why) {
+        write_failure(sweep_run_dir(o.out, r.id), r, why);
+        std::lock_guard<std::mutex> g(lock);
+        report.failures.push_back(r.id + ": " + why);
+    };
+
+    // Work items: single runs on the CPU, groups of compatible runs on the GPU.
+    std::vector<std::vector<const SweepRun*>> groups;
+    if (gpu) {
+        std::vector<std::pair<ExperimentConfig, std::vector<const SweepRun*>>> open;
+        for (const SweepRun* r : todo) {
+            ExperimentConfig cfg = parse_experiment(r->config_text, r->base);
+            bool placed = false;
+            for (auto& [head, members] : open)
+                if (int(members.size()) < std::max(1, o.gpu_group) && gpu_group_incompatibility(head, cfg).empty()) {
+                    members.push_back(r);
+                    placed = true;
+                    break;
+                }
+            if (!placed) open.push_back({std::move(cfg), {r}});
+        }
+        for (auto& [head, members] : open) groups.push_back(std::move(members));
+    } else {
+        for (const SweepRun* r : todo) groups.push_back({r});
+    }
+
+    std::atomic<size_t> next{0};
+    auto finish_run = [&](const SweepRun& r, const ExperimentConfig& cfg, const std::string& backend, double train_s) {
+        const std::string dir = sweep_run_dir(o.out, r.id);
+        const double eval_s = evaluate_into(dir, cfg, spec.evaluation_grids);
+        write_marker(dir, r, cfg, backend, train_s, eval_s);
+    };
+    auto cpu_worker = [&] {
+        for (size_t i = next++; i < groups.size(); i = next++) {
+            const SweepRun& r = *groups[i].front();
+            try {
+                const ExperimentConfig cfg = parse_experiment(r.config_text, r.base);
+                TrainOptions t;
+                t.out_dir = sweep_run_dir(o.out, r.id);
+                t.quiet = true;
+                t.overwrite = true;  // a run without a marker was in flight when a sweep stopped
+                t.backend = "cpu";
+                const RunSummary s = train_run(cfg, t);
+                if (!s.finished) throw std::runtime_error("training stopped before the last step");
+                finish_run(r, cfg, "cpu", s.seconds);
+            } catch (const std::exception& e) {
+                fail(r, e.what());
+            }
+            progress.tick(++done, report.failures.size());
+        }
+    };
+    if (gpu) {
+        // The GPU trains one group at a time; the CPU threads write and evaluate its runs.
+        for (const auto& group : groups) {
+            std::vector<ExperimentConfig> configs;
+            for (const SweepRun* r : group) configs.push_back(parse_experiment(r->config_text, r->base));
+            const auto t0 = Clock::now();
+            std::vector<GroupRunResult> results;
+            try {
+                results = train_group_on_gpu(configs);
+            } catch (const std::exception& e) {
+                for (const SweepRun* r : group) fail(*r, e.what());
+                done += group.size();
+                progress.tick(done, report.failures.size());
+                continue;
+            }
+            const double per_run = since(t0) / double(group.size());
+            std::atomic<size_t> k{0};
+            auto writer = [&] {
+                for (size_t m = k++; m < group.size(); m = k++) {
+                    const SweepRun& r = *group[m];
+                    try {
+                        bool finite = true;
+                        for (const auto& s : results[m].log) finite = finite && std::isfinite(s.total);
+                        if (!finite) throw std::runtime_error("the loss is not finite");
+                        write_group_run(sweep_run_dir(o.out, r.id), configs[m], results[m]);
+                        finish_run(r, configs[m], "cuda", per_run);
+                    } catch (const std::exception& e) {
+                        fail(r, e.what());
+                    }
+                    progress.tick(++done, report.failures.size());
+                }
+            };
+            std::vector<std::thread> pool;
+            for (int t = 0; t < threads; ++t) pool.emplace_back(writer);
+            for (auto& t : pool) t.join();
+        }
+    } else {
+        std::vector<std::thread> pool;
+        for (int t = 0; t < threads; ++t) pool.emplace_back(cpu_worker);
+        for (auto& t : pool) t.join();
+    }
+    report.trained = done - report.failures.size();
+    report.seconds = since(start);
+    progress.finish(fmt::format("({} trained, {} finished before, {} failed) -> {}", report.trained, report.skipped,
+                                report.failures.size(), o.out));
+    std::sort(report.failures.begin(), report.failures.end());
+    return report;
+}
+
+}  // namespace sca
