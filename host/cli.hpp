@@ -13,6 +13,7 @@ void add_train_command(CLI::App& app, CommandAction& action);
 void add_eval_command(CLI::App& app, CommandAction& action);
 void add_select_command(CLI::App& app, CommandAction& action);
 void add_paper_command(CLI::App& app, CommandAction& action);
+void add_report_command(CLI::App& app, CommandAction& action);
 void add_sweep_command(CLI::App& app, CommandAction& action);
 void add_collect_command(CLI::App& app, CommandAction& action);
 

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
     sca::add_eval_command(app, action);
     sca::add_select_command(app, action);
     sca::add_paper_command(app, action);
+    sca::add_report_command(app, action);
     sca::add_sweep_command(app, action);
     sca::add_collect_command(app, action);
     try {

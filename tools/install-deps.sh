@@ -11,7 +11,7 @@ sudo_=""
 [[ $(id -u) -ne 0 ]] && sudo_="sudo"
 export DEBIAN_FRONTEND=noninteractive
 build_pkgs=(build-essential cmake libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libfmt-dev catch2)
-test_pkgs=(python3 python3-numpy python3-yaml python3-torch python3-pip)
+test_pkgs=(python3 python3-numpy python3-yaml python3-torch python3-pip python3-matplotlib chromium)
 missing=()
 for p in "${build_pkgs[@]}" $([[ $want_tests == 1 ]] && echo "${test_pkgs[@]}"); do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
