@@ -278,7 +278,7 @@ def fig_error_hue(run, out):
     hue = 360.0 * hsv[..., 0]
     base_err = colour_error(run.grid(run.evaluation["baseline"], "hsv_grid", "outputs"), inputs)
     n = max(1, len(inter))
-    fig, axes = plt.subplots(1, n, figsize=(4.6 * n, 3.6), squeeze=False, constrained_layout=True)
+    fig, axes = plt.subplots(1, n, figsize=(4.6 * n + 1.7, 3.6), squeeze=False, constrained_layout=True)
     ymax = max([v["anchor"].get("bound", 0) for v in inter] + [0.05])
     errs = [colour_error(run.grid(v, "hsv_grid", "outputs"), inputs) for v in inter]
     ymax = max([ymax] + [float(e.max()) for e in errs]) * 1.08
@@ -304,7 +304,8 @@ def fig_error_hue(run, out):
         ax.set_xlabel("hue (degrees)")
         ax.set_ylabel("per-colour error (MSE)")
         ax.set_title(f'{v["name"]} ({v["kind"]}): score r\u00b2 = {v["score"]:.3f}', fontsize=10)
-        ax.legend(fontsize=7, loc="upper center")
+        if k == n - 1:
+            ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
     fig.suptitle(f"{run.name}: error against hue", fontsize=10)
     return save(fig, out)
 

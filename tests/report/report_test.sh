@@ -41,7 +41,7 @@ size = decode_png(open('$dir/screenshot.png', 'rb').read()); print('screenshot',
 # One run of the isolated setup (0.2 s), evaluated with the NPY grids.
 "$sca" train "$src/experiments/isolated.yaml" --out "$work/run" -q
 "$sca" report "$work/run" -q
-run_pngs=(latent.png=839x889 reconstructions.png=1100x619 error_hue.png=919x360 error_similarity.png=919x360
+run_pngs=(latent.png=839x889 reconstructions.png=1100x619 error_hue.png=1089x360 error_similarity.png=919x360
           named_colours.png=750x600 schedule.png=900x520 training.png=900x420)
 $check "$work/run" "${run_pngs[@]}"
 browse "$work/run" 7
