@@ -145,8 +145,9 @@ private:
             // transposed to sample-major rows of kNarrow (zero-padded) so each
             // output's row of dW stays in registers.
             T* xt = xt_.data();
-            for (int b = 0; b < B; ++b)
-                for (int i = 0; i < kNarrow; ++i) xt[size_t(b) * kNarrow + i] = i < L.in ? x[size_t(i) * B + b] : T(0);
+            if (L.in < kNarrow) std::fill(xt, xt + size_t(B) * kNarrow, T(0));
+            for (int i = 0; i < L.in; ++i)
+                for (int b = 0; b < B; ++b) xt[size_t(b) * kNarrow + i] = x[size_t(i) * B + b];
             for (int o = 0; o < L.out; ++o) {
                 const T* dyo = dy + size_t(o) * B;
                 T acc[kNarrow] = {};

@@ -51,13 +51,16 @@ void draw_batch(unsigned long long seed, int step, int batch, const ColourSet& g
     out.labels.resize(size_t(label_count) * batch);
     out.points.resize(batch);
     for (int i = 0; i < batch; ++i) {
-        const uint32_t point = batch_point(seed, uint32_t(step), uint32_t(i), uint32_t(n));
+        // The sample's first Philox block serves the point and labels 0..2
+        // (the words batch_point and label_uniform read), computed once.
+        const Philox4 block = draw(seed, Stream::Data, uint32_t(i), uint32_t(step), 0);
+        const uint32_t point = uniform_index(block.v[0], uint32_t(n));
         out.points[i] = int(point);
         for (int c = 0; c < 3; ++c) out.x[size_t(c) * batch + i] = grid.rgb[3 * size_t(point) + c];
         for (int l = 0; l < label_count; ++l) {
             const float p = probabilities[size_t(l) * n + point];
-            out.labels[size_t(l) * batch + i] =
-                p > 0.0f && label_uniform(seed, uint32_t(step), uint32_t(i), uint32_t(l)) < p ? 1.0f : 0.0f;
+            const float u = l < 3 ? uniform01(block.v[l + 1]) : label_uniform(seed, uint32_t(step), uint32_t(i), uint32_t(l));
+            out.labels[size_t(l) * batch + i] = p > 0.0f && u < p ? 1.0f : 0.0f;
         }
     }
 }

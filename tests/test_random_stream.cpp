@@ -97,3 +97,21 @@ TEST_CASE("validation labels are exact and the data sets have the SPEC's sizes",
     CHECK(red == 1);      // pure red only
     CHECK(vibrant == 6);  // the six fully saturated, full-value corners
 }
+
+TEST_CASE("batches use exactly the words batch_point and label_uniform name", "[random][data]") {
+    // The GPU draws through those two functions; the CPU's draw_batch must agree.
+    std::vector<LabelSpec> labels(5, LabelSpec{"l", LabelFunction::Redness, 1.0f, 1.0f});
+    const ColourSet grid = training_grid(4);
+    std::vector<float> p(labels.size() * size_t(grid.size()), 0.5f);
+    Batch batch;
+    for (int step : {0, 7, 1500}) {
+        draw_batch(99, step, 33, grid, p, int(labels.size()), batch);
+        for (int i = 0; i < 33; ++i) {
+            const uint32_t point = batch_point(99, uint32_t(step), uint32_t(i), uint32_t(grid.size()));
+            CHECK(batch.points[i] == int(point));
+            CHECK(batch.x[size_t(i)] == grid.rgb[3 * size_t(point)]);
+            for (int l = 0; l < 5; ++l)
+                CHECK(batch.labels[size_t(l) * 33 + i] == (label_uniform(99, uint32_t(step), uint32_t(i), uint32_t(l)) < 0.5f ? 1.0f : 0.0f));
+        }
+    }
+}
