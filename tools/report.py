@@ -573,6 +573,8 @@ def fig_pareto(runs, group, out):
         pos = x[np.isfinite(x)]
         if pos.size and pos.min() > 0 and pos.max() / pos.min() > 20:
             ax.set_xscale("log")
+        else:
+            ax.ticklabel_format(axis="x", style="sci", scilimits=(-3, 3))
         ax.set_xlabel(f"val {name} (lower is better)")
         ax.set_ylabel(score_name.replace("score:", "score ") + " (higher is better)")
         if k == 0:
