@@ -258,7 +258,7 @@ SweepReport run_sweep(const SweepOptions& o) {
         report.failures.push_back(r.id + ": " + why);
     };
 
-    // Work items: single runs on the CPU, groups of compatible runs on the GPU.
+    // On a GPU: groups of compatible runs, each trained in one many-models trainer.
     std::vector<std::vector<const SweepRun*>> groups;
     if (gpu) {
         std::vector<std::pair<ExperimentConfig, std::vector<const SweepRun*>>> open;
@@ -274,8 +274,6 @@ SweepReport run_sweep(const SweepOptions& o) {
             if (!placed) open.push_back({std::move(cfg), {r}});
         }
         for (auto& [head, members] : open) groups.push_back(std::move(members));
-    } else {
-        for (const SweepRun* r : todo) groups.push_back({r});
     }
 
     std::atomic<size_t> next{0};
@@ -284,9 +282,11 @@ SweepReport run_sweep(const SweepOptions& o) {
         const double eval_s = evaluate_into(dir, cfg, spec.evaluation_grids);
         write_marker(dir, r, cfg, backend, train_s, eval_s);
     };
+    std::vector<const SweepRun*> cpu_runs;  // the CPU path's runs (on a GPU: those the fused trainer cannot take)
+    if (!gpu) cpu_runs = todo;
     auto cpu_worker = [&] {
-        for (size_t i = next++; i < groups.size(); i = next++) {
-            const SweepRun& r = *groups[i].front();
+        for (size_t i = next++; i < cpu_runs.size(); i = next++) {
+            const SweepRun& r = *cpu_runs[i];
             try {
                 const ExperimentConfig cfg = parse_experiment(r.config_text, r.base);
                 TrainOptions t;
@@ -313,9 +313,9 @@ SweepReport run_sweep(const SweepOptions& o) {
             try {
                 results = train_group_on_gpu(configs);
             } catch (const std::exception& e) {
-                for (const SweepRun* r : group) fail(*r, e.what());
-                done += group.size();
-                progress.tick(done, report.failures.size());
+                // E.g. a shape beyond the fused kernel's limits: these runs train on the CPU instead.
+                if (!o.quiet) std::fprintf(stderr, "\nGPU group of %zu runs not trained on the GPU (%s); using the CPU\n", group.size(), e.what());
+                cpu_runs.insert(cpu_runs.end(), group.begin(), group.end());
                 continue;
             }
             const double per_run = since(t0) / double(group.size());
@@ -339,7 +339,8 @@ SweepReport run_sweep(const SweepOptions& o) {
             for (int t = 0; t < threads; ++t) pool.emplace_back(writer);
             for (auto& t : pool) t.join();
         }
-    } else {
+    }
+    if (!cpu_runs.empty()) {
         std::vector<std::thread> pool;
         for (int t = 0; t < threads; ++t) pool.emplace_back(cpu_worker);
         for (auto& t : pool) t.join();

@@ -17,7 +17,7 @@ total=24
 "$sca" sweep "$work/sweep.yaml" --out "$work/out" --jobs 2 -q &
 pid=$!
 # Kill once a few runs are finished, while others are in flight.
-for _ in $(seq 1 600); do
+for _ in $(seq 1 3000); do
   n=$( (find "$work/out/runs" -name sweep_done.json 2>/dev/null || true) | wc -l)
   (( n >= 4 )) && break
   sleep 0.02

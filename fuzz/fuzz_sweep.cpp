@@ -1,0 +1,20 @@
+// The sweep loader: parse_sweep, the expansion into runs, and for small
+// sweeps the resolution of every run's config (what `sca sweep` does first).
+#include <cstddef>
+#include <cstdint>
+
+#include "fuzz_common.hpp"
+#include "host/sweep.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+    const std::string text(reinterpret_cast<const char*>(data), size);
+    // Inside experiments/sweeps/ so `base: ../anchored.yaml` names a real experiment.
+    const std::string source = std::string(SCA_SOURCE_DIR) + "/experiments/sweeps/fuzz.yaml";
+    sca::fuzz::expect_config_errors_only([&] {
+        const sca::SweepSpec spec = sca::parse_sweep(text, source);
+        const auto runs = sca::expand_sweep(spec, false);
+        sca::sweep_columns(spec);
+        if (runs.size() <= 4) sca::expand_sweep(spec, true);
+    });
+    return 0;
+}
