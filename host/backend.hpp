@@ -17,6 +17,10 @@ struct StepRecord {
     float recon = 0;
     std::vector<float> reg;      // L_r; NaN where skipped (weight 0)
     float total = 0;
+    // Set by a backend that checks gradients (the CPU one): the term whose
+    // gradient was not finite at this step ("recon" or a regularizer's name);
+    // the step's update was then not applied and training stopped there.
+    std::string bad_gradient;
 };
 
 struct ValidationRecord {

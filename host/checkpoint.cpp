@@ -1,7 +1,9 @@
 #include "checkpoint.hpp"
 
 #include <algorithm>
+#include <charconv>
 
+#include "config.hpp"
 #include "errors.hpp"
 
 namespace sca {
@@ -66,14 +68,28 @@ ModelShape shape_from(const TensorFile& file, const std::string& source) {
             throw ConfigError(source, name, "tensor is missing or not a matrix; is this an SCA model file?");
         return it->second.shape;
     };
+    // Checked against the config limits before anything is allocated for
+    // the shape: a hostile header must not ask for gigabytes.
+    auto dim = [&](const std::string& name, int64_t v, int lo, int hi) {
+        if (v < lo || v > hi)
+            throw ConfigError(source, name,
+                              "has a dimension of " + std::to_string(v) + "; a model file's widths must be in [" +
+                                  std::to_string(lo) + ", " + std::to_string(hi) + "]");
+        return int(v);
+    };
     const auto first = dims("encoder.0.weight");
-    s.hidden = int(first[0]);
-    s.input_dim = int(first[1]);
+    s.hidden = dim("encoder.0.weight", first[0], 1, Limits::kMaxHidden);
+    s.input_dim = dim("encoder.0.weight", first[1], 1, Limits::kMaxHidden);
     int enc_linears = 0;
-    while (file.tensors.count("encoder." + std::to_string(2 * enc_linears) + ".weight")) ++enc_linears;
+    while (enc_linears <= Limits::kMaxLayers + 1 &&
+           file.tensors.count("encoder." + std::to_string(2 * enc_linears) + ".weight"))
+        ++enc_linears;
     s.layers = enc_linears - 1;
     if (s.layers < 1) throw ConfigError(source, "encoder", "has fewer than two Linear layers");
-    s.latent = int(dims("encoder." + std::to_string(2 * s.layers) + ".weight")[0]);
+    if (s.layers > Limits::kMaxLayers)
+        throw ConfigError(source, "encoder", "has more than " + std::to_string(Limits::kMaxLayers + 1) + " Linear layers");
+    const std::string last = "encoder." + std::to_string(2 * s.layers) + ".weight";
+    s.latent = dim(last, dims(last)[0], 1, Limits::kMaxLatent);
     params_from(file, s, source);  // validates every tensor against the inferred shape
     return s;
 }
@@ -97,11 +113,10 @@ TrainState load_train_state(const std::string& path, const ModelShape& shape) {
     s.exp_avg_sq = take(f, "exp_avg_sq.", shape, path);
     auto it = f.metadata.find("next_step");
     if (it == f.metadata.end()) throw ConfigError(path, "next_step", "metadata is missing");
-    try {
-        s.next_step = std::stoi(it->second);
-    } catch (...) {
-        throw ConfigError(path, "next_step", "metadata '" + it->second + "' is not an integer");
-    }
+    const auto& text = it->second;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), s.next_step);
+    if (ec != std::errc() || end != text.data() + text.size() || s.next_step < 0)
+        throw ConfigError(path, "next_step", "metadata '" + text + "' is not a step (a non-negative integer)");
     return s;
 }
 

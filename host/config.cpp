@@ -1,5 +1,6 @@
 #include "config.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -14,6 +15,8 @@
 namespace sca {
 
 namespace {
+
+constexpr std::uintmax_t kMaxDopesheetBytes = 16u << 20;  // also the largest experiment file
 
 // Where a key came from: the file and line, or the override that set it.
 struct Context {
@@ -41,6 +44,13 @@ std::string describe(const YAML::Node& n) {
     if (n.IsSequence()) return "a list";
     if (n.IsMap()) return "a mapping";
     return "nothing";
+}
+
+// A mapping key as text; YAML allows lists and mappings as keys (`? [a]: 1`),
+// which no key here can be.
+std::string key_text(const Context& ctx, const YAML::Node& key, const std::string& path) {
+    if (!key.IsScalar()) ctx.fail(key, path, "expected a plain key, got " + describe(key));
+    return key.Scalar();
 }
 
 // A mapping read strictly: every key must be consumed or it is reported unknown.
@@ -76,7 +86,7 @@ public:
     }
     void finish(const std::string& allowed_hint) {
         for (const auto& kv : node_) {
-            const std::string k = kv.first.as<std::string>();
+            const std::string k = key_text(ctx_, kv.first, path_.empty() ? "(top level)" : path_);
             if (!seen_.count(k))
                 ctx_.fail(kv.first, path(k), "unknown key (expected one of: " + allowed_hint + ")");
         }
@@ -214,7 +224,7 @@ RegularizerSpec parse_regularizer(const Context& ctx, const YAML::Node& node, co
     if (m.has("labels")) {
         MapReader lm(ctx, m.node("labels"), m.path("labels"));
         for (const auto& kv : m.node("labels")) {
-            const std::string label = kv.first.as<std::string>();
+            const std::string label = key_text(ctx, kv.first, m.path("labels"));
             int index = -1;
             for (size_t i = 0; i < labels.size(); ++i)
                 if (labels[i].name == label) index = int(i);
@@ -239,13 +249,20 @@ Schedule parse_schedule(const Context& ctx, const YAML::Node& node, const std::s
         namespace fs = std::filesystem;
         const fs::path p = fs::path(file).is_absolute() ? fs::path(file) : fs::path(base_dir) / file;
         if (!fs::exists(p)) ctx.fail(m.node("csv"), "schedule.csv", "file '" + p.string() + "' does not exist");
+        // Not a device or pipe (/dev/zero would never end), and not absurdly large.
+        std::error_code ec;
+        if (!fs::is_regular_file(p, ec))
+            ctx.fail(m.node("csv"), "schedule.csv", "'" + p.string() + "' is not a regular file");
+        if (fs::file_size(p, ec) > kMaxDopesheetBytes)
+            ctx.fail(m.node("csv"), "schedule.csv",
+                     "'" + p.string() + "' is larger than " + std::to_string(kMaxDopesheetBytes >> 20) + " MiB");
         return load_dopesheet_csv(p.string());
     }
     std::map<std::string, PropertySettings> settings;
     if (m.has("properties")) {
         MapReader pm(ctx, m.node("properties"), "schedule.properties");
         for (const auto& kv : m.node("properties")) {
-            const std::string name = kv.first.as<std::string>();
+            const std::string name = key_text(ctx, kv.first, "schedule.properties");
             MapReader one(ctx, kv.second, pm.path(name));
             PropertySettings s;
             if (one.has("space")) s.space = parse_space(one.scalar<std::string>("space"), ctx.where(kv.second, one.path("space")), one.path("space"));
@@ -268,7 +285,7 @@ Schedule parse_schedule(const Context& ctx, const YAML::Node& node, const std::s
         r.step = row.scalar<std::string>("step");
         r.where = ctx.where(frames[i]["step"], path + ".step");
         for (const auto& kv : frames[i]) {
-            const std::string key = kv.first.as<std::string>();
+            const std::string key = key_text(ctx, kv.first, path);
             if (key == "step") continue;
             r.values[key] = row.scalar<double>(key);
         }
@@ -321,12 +338,23 @@ ExperimentConfig parse_document(const Context& ctx, YAML::Node root, const std::
         cfg.batch = int_in(m, "batch", 64, 1, Limits::kMaxBatch);
         m.finish("grid, batch");
     }
+    {
+        const int validation_rows = (cfg.grid - 1) * (cfg.grid - 1) * (cfg.grid - 1) + 8;
+        const int rows = std::max(cfg.batch, validation_rows);
+        const double gib = working_bytes(cfg.model, rows) / double(1u << 30);
+        if (gib > Limits::kMaxWorkingGiB)
+            ctx.fail(top.node("model"), "model",
+                     fmt::format("needs about {:.1f} GiB of activations for {} rows (max of data.batch {} and the "
+                                 "validation set of data.grid {}), more than the {} GiB limit; reduce model.hidden, "
+                                 "model.layers, data.batch or data.grid",
+                                 gib, rows, cfg.batch, cfg.grid, Limits::kMaxWorkingGiB));
+    }
     if (top.has("labels")) {
         YAML::Node ln = top.node("labels");
         MapReader lm(ctx, ln, "labels");
         for (const auto& kv : ln) {
             LabelSpec l;
-            l.name = kv.first.as<std::string>();
+            l.name = key_text(ctx, kv.first, "labels");
             lm.has(l.name);
             MapReader m(ctx, kv.second, lm.path(l.name));
             l.function = parse_label_function(m);
@@ -388,6 +416,13 @@ ExperimentConfig parse_document(const Context& ctx, YAML::Node root, const std::
 }
 
 }  // namespace
+
+double working_bytes(const ModelShape& shape, int rows) {
+    double per_row = 0;
+    for (const auto& L : linear_layers(shape)) per_row += L.in + 2.0 * L.out;
+    per_row += 2.0 * std::max({shape.hidden, shape.latent, shape.input_dim}) + 8 * shape.latent + 2 * shape.input_dim + 16;
+    return per_row * rows * sizeof(float);
+}
 
 float ExperimentConfig::lr_at(int step) const { return float(*schedule.value("lr", step)); }
 
@@ -482,6 +517,12 @@ ExperimentConfig parse_experiment(const std::string& yaml_text, const std::strin
 }
 
 ExperimentConfig load_experiment(const std::string& path, const std::vector<std::string>& overrides) {
+    // Not a device or pipe (a sweep's `base: /dev/zero` would never end), nor absurdly large.
+    std::error_code ec;
+    if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec))
+        throw ConfigError(path, "", "is not a regular file (expected an experiment YAML file)");
+    if (std::filesystem::exists(path, ec) && std::filesystem::file_size(path, ec) > kMaxDopesheetBytes)
+        throw ConfigError(path, "", "is larger than " + std::to_string(kMaxDopesheetBytes >> 20) + " MiB");
     std::ifstream f(path, std::ios::binary);
     if (!f) throw ConfigError(path, "", "cannot read the config file");
     std::stringstream ss;

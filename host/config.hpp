@@ -24,7 +24,16 @@ struct Limits {
     static constexpr int kMaxLabels = 16;
     static constexpr int kMaxRegularizers = 32;
     static constexpr int kMaxPower = 4096;
+    // The CPU trainer keeps every layer's activations for max(batch,
+    // validation set) rows; a config whose estimate exceeds this is refused
+    // at load time rather than failing to allocate mid-run.
+    static constexpr double kMaxWorkingGiB = 8.0;
 };
+
+// Bytes of activations the CPU trainer allocates for `rows` samples (an
+// estimate within a few percent: inputs, pre-activations and GELU
+// derivatives of every Linear layer, plus the loss buffers).
+double working_bytes(const ModelShape& shape, int rows);
 
 struct LabelSpec {
     std::string name;

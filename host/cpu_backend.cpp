@@ -1,6 +1,8 @@
 // The CPU backend: the reference the CUDA backend is checked against.
 #include <cmath>
+#include <algorithm>
 #include <limits>
+#include <string>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <pmmintrin.h>
@@ -63,12 +65,19 @@ public:
             rec.weights = cfg_.weights_at(t);
             const auto terms = objective_.evaluate(net_, state_.params.data(), batch_.x.data(), batch_.labels.data(),
                                                    batch_.size, rec.weights, grad_.data());
-            adam_update(state_.params.data(), grad_.data(), state_.exp_avg.data(), state_.exp_avg_sq.data(),
-                        grad_.size(), rec.lr, long(t) + 1);
             rec.recon = terms.recon;
             rec.total = terms.total;
             for (size_t r = 0; r < terms.reg.size(); ++r)
                 rec.reg.push_back(terms.computed[r] ? terms.reg[r] : std::numeric_limits<float>::quiet_NaN());
+            // A non-finite loss or gradient stops here, before the update, so
+            // the state stays that of the last good step (the caller reports it).
+            if (!std::isfinite(terms.total) || !all_finite(grad_)) {
+                if (!all_finite(grad_)) rec.bad_gradient = gradient_culprit(rec.weights);
+                log.push_back(std::move(rec));
+                return;
+            }
+            adam_update(state_.params.data(), grad_.data(), state_.exp_avg.data(), state_.exp_avg_sq.data(),
+                        grad_.size(), rec.lr, long(t) + 1);
             log.push_back(std::move(rec));
             state_.next_step = t + 1;
         }
@@ -87,6 +96,31 @@ public:
     }
 
 private:
+    static bool all_finite(const std::vector<float>& v) {
+        float acc = 0.0f;  // inf - inf and NaN both end NaN; one pass, no branch per element
+        for (float x : v) acc += x - x;
+        return acc == 0.0f;
+    }
+
+    // Which term's gradient is not finite at the current batch: the
+    // reconstruction alone first, then each weighted regularizer alone.
+    std::string gradient_culprit(const std::vector<float>& weights) {
+        std::vector<float> only(weights.size(), 0.0f);
+        auto bad = [&] {
+            objective_.evaluate(net_, state_.params.data(), batch_.x.data(), batch_.labels.data(), batch_.size, only,
+                                grad_.data());
+            return !all_finite(grad_);
+        };
+        if (bad()) return "recon";
+        for (size_t r = 0; r < weights.size(); ++r) {
+            if (weights[r] == 0.0f) continue;
+            std::fill(only.begin(), only.end(), 0.0f);
+            only[r] = weights[r];
+            if (bad()) return cfg_.regularizers[r].name;
+        }
+        return "total";  // each term is finite alone; only their sum overflows
+    }
+
     const ExperimentConfig& cfg_;
     ColourSet grid_;
     std::vector<float> probabilities_;

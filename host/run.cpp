@@ -2,9 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -46,11 +50,53 @@ nlohmann::ordered_json validation_json(const ExperimentConfig& cfg, const Valida
     return j;
 }
 
+// NaN, +inf or -inf as words (fmt would print "-nan").
+std::string value_text(double v) {
+    if (std::isnan(v)) return "NaN";
+    if (std::isinf(v)) return v > 0 ? "+inf" : "-inf";
+    return fmt::format("{}", v);
+}
+
+// The first term of a step's record that is not finite, or "" if all are.
+// A regularizer skipped at this step (weight 0) has NaN as its placeholder.
+std::string bad_term(const ExperimentConfig& cfg, const StepRecord& r, std::string& what) {
+    if (!r.bad_gradient.empty()) {
+        what = r.bad_gradient == "recon"   ? "the gradient of the reconstruction loss is not finite"
+               : r.bad_gradient == "total" ? "the gradient of the total loss is not finite (each term alone is finite)"
+                                           : "the gradient of regularizer '" + r.bad_gradient + "' is not finite";
+        return r.bad_gradient;
+    }
+    if (!std::isfinite(r.recon)) {
+        what = "the reconstruction loss is " + value_text(r.recon);
+        return "recon";
+    }
+    for (size_t i = 0; i < r.reg.size() && i < cfg.regularizers.size(); ++i)
+        if (r.weights.size() > i && r.weights[i] != 0.0f && !std::isfinite(r.reg[i])) {
+            what = fmt::format("regularizer '{}' is {} (weight {})", cfg.regularizers[i].name, value_text(r.reg[i]), r.weights[i]);
+            return cfg.regularizers[i].name;
+        }
+    if (!std::isfinite(r.total)) {
+        what = "the total loss is " + value_text(r.total) + " (each term is finite; their weighted sum is not)";
+        return "total";
+    }
+    return "";
+}
+
+bool all_finite(const std::vector<float>& v) {
+    for (float x : v)
+        if (!std::isfinite(x)) return false;
+    return true;
+}
+
 struct RunFiles {
+    RunFiles(const ExperimentConfig& c, std::string d) : cfg(c), dir(std::move(d)) {}
     const ExperimentConfig& cfg;
     std::string dir;
     std::vector<std::string> log_rows;
     nlohmann::ordered_json validation = nlohmann::ordered_json::array();
+    int last_checkpoint = -1;  // the last step a checkpoint holds; -1: none yet
+    std::string shown_dir;     // where the checkpoint is, for fault messages (staging for --overwrite)
+    std::string final_dir;     // the run directory once this invocation succeeds
 
     std::string path(const char* name) const { return (fs::path(dir) / name).string(); }
 
@@ -65,15 +111,28 @@ struct RunFiles {
         write_file_atomic(path(run_files::kValidation), j.dump(2) + "\n");
     }
 
+    std::string kept() const {
+        return last_checkpoint >= 0 ? fmt::format("the last good checkpoint (step {}) is kept in {}", last_checkpoint, shown_dir)
+                                    : std::string("no checkpoint had been written yet");
+    }
+
     // Logs first, the model next, the resume state last: the state file's
-    // step is never ahead of what the other files hold.
-    void checkpoint(const TrainState& state, const std::string& backend) const {
+    // step is never ahead of what the other files hold. A state that is not
+    // finite is never written over a good one.
+    void checkpoint(const TrainState& state, const std::string& backend) {
+        const int step = state.next_step - 1;
+        if (!all_finite(state.params) || !all_finite(state.exp_avg) || !all_finite(state.exp_avg_sq))
+            throw NumericalFault(step, "parameters",
+                                 fmt::format("step {}: the parameters or Adam moments are not finite after steps {}..{} "
+                                             "(a non-finite gradient or update); stopped without saving this state; {}",
+                                             step, last_checkpoint + 1, step, kept()));
         write_logs();
         std::map<std::string, std::string> meta{{"config", to_yaml(cfg.document)},
-                                                {"step", std::to_string(state.next_step - 1)},
+                                                {"step", std::to_string(step)},
                                                 {"backend", backend}};
         save_safetensors(path(run_files::kModel), model_file(cfg.model, state.params, meta));
         save_train_state(path(run_files::kOptimizer), cfg.model, state, {{"seed", std::to_string(cfg.seed)}});
+        last_checkpoint = step;
     }
 };
 
@@ -83,6 +142,9 @@ RunSummary execute(const ExperimentConfig& cfg, RunFiles& files, TrainState stat
     auto backend = make_backend(cfg, options.backend, options.quiet);
     summary.backend = backend->name();
     backend->load_state(state);
+    files.last_checkpoint = state.next_step - 1;
+    if (files.shown_dir.empty()) files.shown_dir = files.dir;
+    if (files.final_dir.empty()) files.final_dir = files.dir;
     const int T = cfg.last_step(), interval = cfg.validation_interval();
     const int end = options.stop_after >= 0 ? std::min(options.stop_after, T) : T;
     int t = state.next_step;
@@ -99,14 +161,24 @@ RunSummary execute(const ExperimentConfig& cfg, RunFiles& files, TrainState stat
         records.clear();
         backend->train(t, stop, records);
         for (const auto& r : records) {
-            if (!std::isfinite(r.total))
-                throw std::runtime_error(fmt::format("step {}: the loss is not finite ({}); stopped without saving "
-                                                     "this state (the last checkpoint is kept)", r.step, r.total));
+            std::string what;
+            const std::string term = bad_term(cfg, r, what);
+            if (!term.empty())
+                throw NumericalFault(r.step, term,
+                                     fmt::format("step {}: {} (lr {}); stopped without saving this state; {}", r.step,
+                                                 what, r.lr, files.kept()));
             files.log_rows.push_back(log_row(r));
         }
+        if (records.size() != size_t(stop - t + 1))
+            throw std::runtime_error(fmt::format("backend {} trained {} of the steps {}..{}", backend->name(),
+                                                 records.size(), t, stop));
         const bool validated = stop % interval == 0 || stop == T;
         if (validated) {
             ValidationRecord v = backend->validate(stop);
+            if (!std::isfinite(v.recon))
+                throw NumericalFault(stop, "recon",
+                                     fmt::format("step {}: the validation reconstruction loss is {}; stopped without "
+                                                 "saving this state; {}", stop, value_text(v.recon), files.kept()));
             files.validation.push_back(validation_json(cfg, v));
             summary.validation.push_back(v);
         }
@@ -119,9 +191,38 @@ RunSummary execute(const ExperimentConfig& cfg, RunFiles& files, TrainState stat
     summary.last_step = t - 1;
     summary.finished = t > T;
     summary.state = backend->state();
-    if (summary.finished) progress.finish(fmt::format("backend {} -> {}", backend->name(), files.dir));
-    else if (!options.quiet) std::fprintf(stderr, "stopped after step %d; continue with: sca train --resume %s\n", t - 1, files.dir.c_str());
+    if (summary.finished) progress.finish(fmt::format("backend {} -> {}", backend->name(), files.final_dir));
+    else if (!options.quiet) std::fprintf(stderr, "stopped after step %d; continue with: sca train --resume '%s'\n", t - 1, files.final_dir.c_str());
     return summary;
+}
+
+// Temporary files of atomic writes that a killed process left behind.
+void remove_stale_temporaries(const fs::path& dir) {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(dir, ec)) {
+        const std::string name = e.path().filename().string();
+        for (const char* f : {run_files::kConfig, run_files::kModel, run_files::kOptimizer, run_files::kTrainLog,
+                              run_files::kValidation})
+            if (name.rfind(std::string(f) + ".tmp.", 0) == 0) fs::remove(e.path(), ec);
+    }
+}
+
+// Moves a finished --overwrite staging directory's files over the old run's,
+// each by an atomic rename, then drops the old run's evaluation (it described
+// the old model).
+void promote_staged_run(const fs::path& staging, const fs::path& dir) {
+    for (const char* f : {run_files::kConfig, run_files::kTrainLog, run_files::kValidation, run_files::kModel,
+                          run_files::kOptimizer}) {
+        if (!fs::exists(staging / f)) continue;
+        if (::rename((staging / f).c_str(), (dir / f).c_str()) != 0)
+            throw IoError(fmt::format("cannot move the new run's {} into '{}': {} (the new run is complete in '{}')", f,
+                                      dir.string(), std::strerror(errno), staging.string()));
+    }
+    std::error_code ec;
+    fs::remove(dir / "evaluation.json", ec);
+    fs::remove_all(dir / "evaluation", ec);
+    fs::remove_all(staging, ec);
+    sync_directory(dir.string());
 }
 
 bool has_run_outputs(const fs::path& dir) {
@@ -155,39 +256,79 @@ RunSummary train_run(const ExperimentConfig& cfg, const TrainOptions& options) {
     if (options.out_dir.empty()) throw ConfigError("--out", "", "is required (the run directory to write)");
     if (fs::exists(dir) && !fs::is_directory(dir))
         throw IoError("'" + dir.string() + "' exists and is not a directory");
-    if (fs::exists(dir) && has_run_outputs(dir) && !options.overwrite)
-        throw IoError("'" + dir.string() + "' already holds a run; continue it with `sca train --resume " +
-                      dir.string() + "` or replace it with --overwrite");
+    const bool replacing = fs::exists(dir) && has_run_outputs(dir);
+    if (replacing && !options.overwrite)
+        throw IoError("'" + dir.string() + "' already holds a run; continue it with `sca train --resume '" +
+                      dir.string() + "'` or replace it with --overwrite");
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec) throw IoError("cannot create the run directory '" + dir.string() + "': " + ec.message());
-    if (options.overwrite) fs::remove(dir / "evaluation.json", ec);
+    // A file-size limit (ulimit -f) should end in a message, not SIGXFSZ.
+    std::signal(SIGXFSZ, SIG_IGN);
+    const fs::path staging = dir / run_files::kStaging;
+    const fs::path write_dir = replacing ? staging : dir;
+    if (replacing) {
+        fs::remove_all(staging, ec);
+        fs::create_directory(staging, ec);
+        if (ec) throw IoError("cannot write in the run directory '" + dir.string() + "': " + ec.message());
+    } else {
+        remove_stale_temporaries(dir);
+    }
     for (const auto& w : cfg.warnings)
         if (!options.quiet) std::fprintf(stderr, "warning: %s: %s\n", cfg.source.c_str(), w.c_str());
-    write_file_atomic((dir / run_files::kConfig).string(), to_yaml(cfg.document));
-    RunFiles files{cfg, dir.string(), {}, nlohmann::ordered_json::array()};
-    return execute(cfg, files, initial_state(cfg), options);
+    try {
+        write_file_atomic((write_dir / run_files::kConfig).string(), to_yaml(cfg.document));
+    } catch (const IoError& e) {
+        throw IoError("cannot write in the run directory '" + dir.string() + "': " + e.what());
+    }
+    RunFiles files(cfg, write_dir.string());
+    files.shown_dir = replacing ? staging.string() + " (the old run in " + dir.string() + " is untouched)" : dir.string();
+    files.final_dir = dir.string();
+    RunSummary summary = execute(cfg, files, initial_state(cfg), options);
+    if (replacing) promote_staged_run(staging, dir);
+    summary.dir = dir.string();
+    return summary;
 }
 
 RunSummary resume_run(const std::string& dir_text, const TrainOptions& options) {
     const fs::path dir(dir_text);
     const fs::path state_path = dir / run_files::kOptimizer;
-    if (!fs::exists(dir / run_files::kConfig) || !fs::exists(state_path))
-        throw IoError("'" + dir.string() + "' is not a resumable run (it needs config.yaml and optimizer.safetensors)");
+    if (!fs::exists(dir / run_files::kConfig))
+        throw IoError("'" + dir.string() + "' is not a resumable run (it has no config.yaml)");
+    std::signal(SIGXFSZ, SIG_IGN);
+    remove_stale_temporaries(dir);
     const ExperimentConfig cfg = load_experiment((dir / run_files::kConfig).string());
-    const TrainState state = load_train_state(state_path.string(), cfg.model);
-    RunFiles files{cfg, dir.string(), {}, nlohmann::ordered_json::array()};
-    if (fs::exists(dir / run_files::kTrainLog)) {
-        std::istringstream in(read_file((dir / run_files::kTrainLog).string()));
+    // Killed before its first checkpoint: start again from the seed's initial
+    // state, which is what the first invocation started from.
+    const bool fresh = !fs::exists(state_path);
+    const TrainState state = fresh ? initial_state(cfg) : load_train_state(state_path.string(), cfg.model);
+    if (fresh && !options.quiet) std::fprintf(stderr, "'%s' has no checkpoint yet: training from step 0\n", dir_text.c_str());
+    RunFiles files(cfg, dir.string());
+    if (!fresh && fs::exists(dir / run_files::kTrainLog)) {
+        const std::string log_path = (dir / run_files::kTrainLog).string();
+        std::istringstream in(read_file(log_path));
         std::string line;
         std::getline(in, line);  // header
-        while (std::getline(in, line))
-            if (!line.empty() && std::stol(line.substr(0, line.find(','))) < state.next_step) files.log_rows.push_back(line);
+        for (int line_no = 2; std::getline(in, line); ++line_no) {
+            if (line.empty()) continue;
+            long step = -1;
+            const auto comma = line.find(',');
+            const auto [p, ec] = std::from_chars(line.data(), line.data() + std::min(comma, line.size()), step);
+            if (ec != std::errc() || comma == std::string::npos)
+                throw IoError(fmt::format("{}:{}: not a training log row (starts '{}')", log_path, line_no,
+                                          line.substr(0, 40)));
+            if (step < state.next_step) files.log_rows.push_back(line);
+        }
     }
-    if (fs::exists(dir / run_files::kValidation)) {
-        const auto j = nlohmann::ordered_json::parse(read_file((dir / run_files::kValidation).string()));
-        for (const auto& rec : j.at("records"))
-            if (rec.at("step").get<int>() < state.next_step) files.validation.push_back(rec);
+    if (!fresh && fs::exists(dir / run_files::kValidation)) {
+        const std::string path = (dir / run_files::kValidation).string();
+        try {
+            const auto j = nlohmann::ordered_json::parse(read_file(path));
+            for (const auto& rec : j.at("records"))
+                if (rec.at("step").get<int>() < state.next_step) files.validation.push_back(rec);
+        } catch (const nlohmann::json::exception& e) {
+            throw IoError(path + ": not a validation log (" + e.what() + ")");
+        }
     }
     if (state.next_step > cfg.last_step()) {
         if (!options.quiet) std::fprintf(stderr, "'%s' has already finished (step %d)\n", dir_text.c_str(), cfg.last_step());

@@ -3,6 +3,7 @@
 // writes every output atomically. Resuming continues from the last checkpoint
 // and ends with the same weights as an uninterrupted run.
 #pragma once
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -11,10 +12,29 @@
 
 namespace sca {
 
+// Training met a non-finite loss, gradient or parameter: names the step and
+// the term. Nothing from the failed stretch is written; the run directory
+// keeps its last good checkpoint. (A sweep catches this, records the run as
+// failed and goes on.)
+class NumericalFault : public std::runtime_error {
+public:
+    NumericalFault(int step, std::string term, const std::string& what)
+        : std::runtime_error(what), step_(step), term_(std::move(term)) {}
+    int step() const { return step_; }
+    const std::string& term() const { return term_; }  // "recon", a regularizer's name, "total", "parameters"
+
+private:
+    int step_;
+    std::string term_;
+};
+
 struct TrainOptions {
     std::string out_dir;
     bool quiet = false;
-    bool overwrite = false;  // replace an existing run directory's outputs
+    // Replace an existing run directory's outputs. The new run is written to
+    // DIR/.overwrite/ and moved in only when this invocation ends well, so a
+    // failed or killed overwrite leaves the old run as it was.
+    bool overwrite = false;
     int stop_after = -1;     // stop (with a checkpoint) after this step; -1: run to T
     std::string backend;     // overrides the config's backend if not empty
 };
@@ -36,6 +56,7 @@ inline constexpr const char* kModel = "model.safetensors";
 inline constexpr const char* kOptimizer = "optimizer.safetensors";
 inline constexpr const char* kTrainLog = "train_log.csv";
 inline constexpr const char* kValidation = "validation.json";
+inline constexpr const char* kStaging = ".overwrite";  // where --overwrite writes until it succeeds
 }  // namespace run_files
 
 RunSummary train_run(const ExperimentConfig& cfg, const TrainOptions& options);
