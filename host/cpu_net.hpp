@@ -142,10 +142,11 @@ private:
         for (int o = 0; o < L.out; ++o) grad[L.bias + o] += lane_sum(dy + size_t(o) * B, B);
         if (L.in <= kNarrow) {
             // dW = dy x^T as a sum of outer products over samples, with x
-            // transposed to sample-major rows of kNarrow (zero-padded) so each
-            // output's row of dW stays in registers.
+            // transposed to sample-major rows of kNarrow so each output's row
+            // of dW stays in registers.
             T* xt = xt_.data();
-            if (L.in < kNarrow) std::fill(xt, xt + size_t(B) * kNarrow, T(0));
+            // Columns in..kNarrow-1 hold whatever a wider layer left (finite
+            // values); the sums they feed are never read.
             for (int i = 0; i < L.in; ++i)
                 for (int b = 0; b < B; ++b) xt[size_t(b) * kNarrow + i] = x[size_t(i) * B + b];
             for (int o = 0; o < L.out; ++o) {

@@ -28,18 +28,18 @@ public:
     // z: normalized latents, sample-major [B][K]; w: reduction weights [B].
     // Returns sum_i w_i l_i and adds scale * d/dz of it to dz ([B][K]).
     T loss_and_grad(const RegParams& p, const T* z, const T* w, int B, T scale, T* dz) {
-        const int K = K_, S = stride_;
+        const int K = K_, S = stride_ = round_up(B);  // this batch's padded stride
         for (int i = 0; i < B; ++i) {
             T u[kMaxLatent];
             unit_vector(z + size_t(i) * K, K, u);
             for (int k = 0; k < K; ++k) u_[size_t(k) * S + i] = u[k];
         }
         for (int k = 0; k < K; ++k) std::fill(u_.begin() + size_t(k) * S + B, u_.begin() + size_t(k + 1) * S, T(0));
-        std::fill(du_.begin(), du_.end(), T(0));
-        std::fill(l_.begin(), l_.end(), T(0));
-        std::fill(g_.begin(), g_.end(), T(0));
+        std::fill(du_.begin(), du_.begin() + size_t(K) * S, T(0));
+        std::fill(l_.begin(), l_.begin() + S, T(0));
+        std::fill(g_.begin(), g_.begin() + S, T(0));
         std::copy(w, w + B, wpad_.begin());
-        std::fill(wpad_.begin() + B, wpad_.end(), T(0));
+        std::fill(wpad_.begin() + B, wpad_.begin() + S, T(0));
 
         const T half = p.shift ? T(0.5) : T(1), offset = p.shift ? T(1) : T(0), power = T(p.power);
         const T mask_tol = T(1e-8) + T(1e-5);
