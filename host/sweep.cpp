@@ -105,7 +105,7 @@ SweepAxis parse_axis(const YAML::Node& node, const std::string& source, size_t i
     const auto it = node.begin();
     const std::string key = it->first.as<std::string>();
     if (key == "zip") {
-        const YAML::Node& zip = it->second;
+        const YAML::Node zip = it->second;  // a copy: it->second is a proxy that dies with this statement (ASan: stack-use-after-scope)
         if (!zip.IsMap() || zip.size() == 0)
             throw ConfigError(at(source, zip), name + ".zip", "expected a map of keys to equal-length value lists");
         std::vector<std::vector<std::pair<std::string, std::string>>> columns;
