@@ -1,5 +1,6 @@
-// sca train CONFIG [key.path=value ...] --out DIR | sca train --resume DIR
+// sca train CONFIG [key.path=value ...] [--out DIR] | sca train --resume DIR
 #include <cstdio>
+#include <filesystem>
 
 #include "cli.hpp"
 #include "evaluation.hpp"
@@ -17,7 +18,7 @@ void add_train_command(CLI::App& app, CommandAction& action) {
     };
     auto args = std::make_shared<Args>();
     cmd->add_option("config", args->positional, "CONFIG.yaml, then key.path=value overrides (e.g. seed=3)");
-    cmd->add_option("--out,-o", args->out, "run directory to write");
+    cmd->add_option("--out,-o", args->out, "run directory to write (default: runs/<config name>)");
     cmd->add_option("--resume", args->resume, "continue the run in this directory");
     cmd->add_option("--backend", args->backend, "auto, cpu or cuda (overrides the config)");
     cmd->add_option("--stop-after", args->stop_after, "stop after this step, with a checkpoint");
@@ -40,6 +41,10 @@ void add_train_command(CLI::App& app, CommandAction& action) {
                 if (args->positional.empty()) throw CLI::ValidationError("CONFIG is required (or --resume DIR)");
                 const std::vector<std::string> overrides(args->positional.begin() + 1, args->positional.end());
                 const ExperimentConfig cfg = load_experiment(args->positional[0], overrides);
+                if (o.out_dir.empty()) {
+                    o.out_dir = "runs/" + std::filesystem::path(args->positional[0]).stem().string();
+                    if (!o.quiet) std::fprintf(stderr, "writing the run to %s (choose with --out)\n", o.out_dir.c_str());
+                }
                 if (!args->no_eval) evaluation_settings(cfg, cfg.model.latent);  // a bad evaluation section fails before training
                 s = train_run(cfg, o);
             }
