@@ -251,6 +251,20 @@ std::unique_ptr<Backend> make_backend(const ExperimentConfig& cfg, const std::st
     return make_cpu_backend(cfg);
 }
 
+void write_run_outputs(const ExperimentConfig& cfg, const std::string& dir, const std::vector<StepRecord>& log,
+                       const std::vector<ValidationRecord>& validation, const TrainState& state,
+                       const std::string& backend) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) throw IoError("cannot create the run directory '" + dir + "': " + ec.message());
+    write_file_atomic((fs::path(dir) / run_files::kConfig).string(), to_yaml(cfg.document));
+    RunFiles files(cfg, dir);
+    for (const auto& r : log) files.log_rows.push_back(log_row(r));
+    for (const auto& v : validation) files.validation.push_back(validation_json(cfg, v));
+    files.shown_dir = dir;
+    files.checkpoint(state, backend);
+}
+
 RunSummary train_run(const ExperimentConfig& cfg, const TrainOptions& options) {
     const fs::path dir(options.out_dir);
     if (options.out_dir.empty()) throw ConfigError("--out", "", "is required (the run directory to write)");

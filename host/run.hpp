@@ -60,6 +60,12 @@ inline constexpr const char* kStaging = ".overwrite";  // where --overwrite writ
 }  // namespace run_files
 
 RunSummary train_run(const ExperimentConfig& cfg, const TrainOptions& options);
+
+// Writes the run-directory files of a run trained elsewhere (the sweep's
+// GPU groups), exactly as train_run writes them: config, logs, model, state.
+void write_run_outputs(const ExperimentConfig& cfg, const std::string& dir, const std::vector<StepRecord>& log,
+                       const std::vector<ValidationRecord>& validation, const TrainState& state,
+                       const std::string& backend);
 RunSummary resume_run(const std::string& dir, const TrainOptions& options);
 
 // Picks the backend: "cpu", "cuda" or "auto" (a GPU if one is present).

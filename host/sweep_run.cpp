@@ -129,45 +129,9 @@ double evaluate_into(const std::string& dir, const ExperimentConfig& cfg, bool g
     return since(t0);
 }
 
-// The run-directory files of run.cpp, for runs trained by the GPU group path
-// (run.cpp drives one backend per run and has no entry for results trained
-// elsewhere). Same names, columns and metadata.
-void write_group_run(const std::string& dir, const ExperimentConfig& cfg, const GroupRunResult& r) {
-    fs::create_directories(dir);
-    write_file_atomic((fs::path(dir) / run_files::kConfig).string(), to_yaml(cfg.document));
-    std::string csv = "step,lr";
-    for (const auto& g : cfg.regularizers) csv += ",w_" + g.name;
-    csv += ",recon";
-    for (const auto& g : cfg.regularizers) csv += "," + g.name;
-    csv += ",total\n";
-    for (const auto& s : r.log) {
-        csv += fmt::format("{},{}", s.step, s.lr);
-        for (float w : s.weights) csv += fmt::format(",{}", w);
-        csv += fmt::format(",{}", s.recon);
-        for (float v : s.reg) csv += std::isnan(v) ? std::string(",") : fmt::format(",{}", v);
-        csv += fmt::format(",{}\n", s.total);
-    }
-    write_file_atomic((fs::path(dir) / run_files::kTrainLog).string(), csv);
-    nlohmann::ordered_json v;
-    v["interval"] = cfg.validation_interval();
-    v["last_step"] = cfg.last_step();
-    v["records"] = nlohmann::ordered_json::array();
-    for (const auto& rec : r.validation) {
-        nlohmann::ordered_json j;
-        j["step"] = rec.step;
-        j["recon"] = rec.recon;
-        nlohmann::ordered_json regs = nlohmann::ordered_json::object();
-        for (size_t g = 0; g < cfg.regularizers.size(); ++g) regs[cfg.regularizers[g].name] = rec.reg[g];
-        j["regularizers"] = regs;
-        v["records"].push_back(j);
-    }
-    write_file_atomic((fs::path(dir) / run_files::kValidation).string(), v.dump(2) + "\n");
-    std::map<std::string, std::string> meta{{"config", to_yaml(cfg.document)},
-                                            {"step", std::to_string(r.state.next_step - 1)},
-                                            {"backend", "cuda"}};
-    save_safetensors((fs::path(dir) / run_files::kModel).string(), model_file(cfg.model, r.state.params, meta));
-    save_train_state((fs::path(dir) / run_files::kOptimizer).string(), cfg.model, r.state,
-                     {{"seed", std::to_string(cfg.seed)}});
+// A GPU group's run, written by run.cpp's own writer so the formats cannot drift.
+void write_group_outputs(const std::string& dir, const ExperimentConfig& cfg, const GroupRunResult& r) {
+    write_run_outputs(cfg, dir, r.log, r.validation, r.state, "cuda");
 }
 
 class SweepProgress {
@@ -327,7 +291,7 @@ SweepReport run_sweep(const SweepOptions& o) {
                         bool finite = true;
                         for (const auto& s : results[m].log) finite = finite && std::isfinite(s.total);
                         if (!finite) throw std::runtime_error("the loss is not finite");
-                        write_group_run(sweep_run_dir(o.out, r.id), configs[m], results[m]);
+                        write_group_outputs(sweep_run_dir(o.out, r.id), configs[m], results[m]);
                         finish_run(r, configs[m], "cuda", per_run);
                     } catch (const std::exception& e) {
                         fail(r, e.what());
