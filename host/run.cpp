@@ -1,6 +1,9 @@
 #include "run.hpp"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <charconv>
@@ -265,6 +268,33 @@ void write_run_outputs(const ExperimentConfig& cfg, const std::string& dir, cons
     files.checkpoint(state, backend);
 }
 
+namespace {
+
+// One trainer per run directory: a second `sca train` (a requeued Slurm job,
+// a script that lost track of a process) would interleave checkpoints and
+// delete the other's temporary files. flock() is released by the kernel when
+// the holder dies, so a killed run never leaves a stale lock.
+class RunDirLock {
+public:
+    explicit RunDirLock(const fs::path& dir) {
+        const std::string path = (dir / ".sca.lock").string();
+        fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (fd_ < 0) throw IoError("cannot write in the run directory '" + dir.string() + "': " + std::strerror(errno));
+        if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+            ::close(fd_);
+            throw IoError("another sca process is training in '" + dir.string() + "'; wait for it or stop it first");
+        }
+    }
+    ~RunDirLock() { ::close(fd_); }
+    RunDirLock(const RunDirLock&) = delete;
+    RunDirLock& operator=(const RunDirLock&) = delete;
+
+private:
+    int fd_ = -1;
+};
+
+}  // namespace
+
 RunSummary train_run(const ExperimentConfig& cfg, const TrainOptions& options) {
     const fs::path dir(options.out_dir);
     if (options.out_dir.empty()) throw ConfigError("--out", "", "is required (the run directory to write)");
@@ -277,6 +307,7 @@ RunSummary train_run(const ExperimentConfig& cfg, const TrainOptions& options) {
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec) throw IoError("cannot create the run directory '" + dir.string() + "': " + ec.message());
+    const RunDirLock lock(dir);
     // A file-size limit (ulimit -f) should end in a message, not SIGXFSZ.
     std::signal(SIGXFSZ, SIG_IGN);
     const fs::path staging = dir / run_files::kStaging;
@@ -310,6 +341,7 @@ RunSummary resume_run(const std::string& dir_text, const TrainOptions& options) 
     if (!fs::exists(dir / run_files::kConfig))
         throw IoError("'" + dir.string() + "' is not a resumable run (it has no config.yaml)");
     std::signal(SIGXFSZ, SIG_IGN);
+    const RunDirLock lock(dir);
     remove_stale_temporaries(dir);
     const ExperimentConfig cfg = load_experiment((dir / run_files::kConfig).string());
     // Killed before its first checkpoint: start again from the seed's initial

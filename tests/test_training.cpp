@@ -1,6 +1,10 @@
 // End-to-end training on the CPU: determinism, resume, the run directory.
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <cstring>
 #include <filesystem>
 
@@ -125,5 +129,23 @@ TEST_CASE("a diverging run stops with a message naming the step", "[training][er
     const fs::path dir = fresh_dir("diverge");
     CHECK_THROWS_WITH(train_run(cfg, quiet_options(dir)),
                       Catch::StartsWith("step ") && (Catch::Contains("not finite") || Catch::Contains(" is NaN") || Catch::Contains("inf")));
+    fs::remove_all(dir);
+}
+
+TEST_CASE("a run directory another process is training in is refused", "[training][outputs]") {
+    const auto cfg = load_experiment(test::experiment_path("anchored.yaml"), {"schedule.keyframes.4.step=60", "schedule.keyframes.2.step=40"});
+    const fs::path dir = fresh_dir("locked");
+    TrainOptions first = quiet_options(dir);
+    first.stop_after = 20;
+    train_run(cfg, first);
+    // Hold the lock as a second trainer would.
+    const int fd = ::open((dir / ".sca.lock").c_str(), O_RDWR);
+    REQUIRE(fd >= 0);
+    REQUIRE(::flock(fd, LOCK_EX | LOCK_NB) == 0);
+    const std::string model_before = read_file((dir / run_files::kModel).string());
+    CHECK_THROWS_WITH(resume_run(dir.string(), quiet_options(dir)), Catch::Contains("another sca process is training in"));
+    CHECK(read_file((dir / run_files::kModel).string()) == model_before);
+    ::close(fd);  // released: the resume goes ahead
+    CHECK(resume_run(dir.string(), quiet_options(dir)).finished);
     fs::remove_all(dir);
 }

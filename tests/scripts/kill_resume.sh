@@ -27,7 +27,10 @@ for ((c = 0; c < chains; c++)); do
     # Fresh start for the first trial, a resume after; killed at a random
     # moment, on average half of 1/per_chain of an uninterrupted run in (so most
     # kills land before the chain has finished).
-    if ((k == 0)); then train --out "$dir" & else "$sca" train --resume "$dir" --no-eval -q & fi
+    # exec: $! must be sca itself, not a subshell whose child would outlive the kill.
+    # A kill before config.yaml was written leaves nothing to resume: start again.
+    if ((k == 0)) || [[ ! -e $dir/config.yaml ]]; then (exec "$sca" train "$src/experiments/anchored.yaml" "${overrides[@]}" --backend cpu --no-eval -q --out "$dir") &
+    else "$sca" train --resume "$dir" --no-eval -q & fi
     pid=$!
     delay=$((RANDOM % (ms / per_chain + 20)))
     sleep "$(printf '%d.%03d' $((delay / 1000)) $((delay % 1000)))"
