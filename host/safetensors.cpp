@@ -13,7 +13,7 @@ namespace sca {
 static_assert(sizeof(float) == 4, "F32 tensors");
 
 std::string encode_safetensors(const TensorFile& file) {
-    nlohmann::ordered_json header;
+    nlohmann::ordered_json header = nlohmann::ordered_json::object();  // "{}" even with no tensors
     if (!file.metadata.empty()) {
         nlohmann::ordered_json meta = nlohmann::ordered_json::object();
         for (const auto& [k, v] : file.metadata) meta[k] = v;

@@ -56,7 +56,7 @@ std::string label_of(const std::string& text) {
 
 // "a..b" (integers, inclusive, a <= b), else empty.
 bool parse_range(const std::string& text, long long& first, long long& last) {
-    static const std::regex re(R"(^\s*(-?\d+)\s*\.\.\s*(-?\d+)\s*$)");
+    static const std::regex re(R"(^\s*(-?\d{1,15})\s*\.\.\s*(-?\d{1,15})\s*$)");  // no stoll overflow
     std::smatch m;
     if (!std::regex_match(text, m, re)) return false;
     first = std::stoll(m[1]);
@@ -329,7 +329,7 @@ std::vector<SweepRun> expand_sweep(const SweepSpec& spec, bool resolve) {
 }
 
 Shard parse_shard(const std::string& text) {
-    static const std::regex re(R"(^(\d+)/(\d+)$)");
+    static const std::regex re(R"(^(\d{1,9})/(\d{1,9})$)");
     std::smatch m;
     if (std::regex_match(text, m, re)) {
         Shard s{std::stoi(m[1]), std::stoi(m[2])};

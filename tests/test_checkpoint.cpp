@@ -71,3 +71,11 @@ TEST_CASE("a model file of the wrong shape is refused naming the tensor", "[chec
     const TensorFile f = model_file(small, init_parameters(small, 1), {});
     CHECK_THROWS_WITH(params_from(f, other, "m.safetensors"), Catch::Contains("m.safetensors: encoder.2.weight: has shape [4,8], expected [5,8]"));
 }
+
+TEST_CASE("a file with no tensors encodes as an empty JSON object and reads back", "[checkpoint]") {
+    const std::string bytes = encode_safetensors(TensorFile{});
+    CHECK(bytes.substr(8, 2) == "{}");
+    const TensorFile back = decode_safetensors(bytes, "mem");
+    CHECK(back.tensors.empty());
+    CHECK(back.metadata.empty());
+}

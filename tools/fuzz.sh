@@ -3,7 +3,7 @@
 # each for a bounded time from a seed corpus of the project's own files.
 #   tools/fuzz.sh                 every target, FUZZ_SECONDS (default 60) each
 #   tools/fuzz.sh safetensors     one target (experiment, override, dopesheet, safetensors, ...)
-#   FUZZ_SECONDS=600 tools/fuzz.sh
+#   FUZZ_SECONDS=600 FUZZ_SEED=$RANDOM tools/fuzz.sh   (a longer, different exploration)
 # Inputs that once crashed live in fuzz/regressions/<target>/ and are replayed
 # first. A crash, hang (FUZZ_TIMEOUT s per input), leak, sanitizer report or
 # allocation over FUZZ_MALLOC_MB fails the script; the input is saved under
@@ -42,7 +42,10 @@ for t in "${targets[@]}"; do
   corpus=$build/corpus/$t artifacts=$build/artifacts/$t
   mkdir -p "$corpus" "$artifacts"
   while read -r f; do [[ -n $f ]] && cp "$f" "$corpus/seed-$(basename "$f")"; done < <(seed_files "$t")
-  opts=(-timeout="$timeout_s" -malloc_limit_mb="$malloc_mb" -rss_limit_mb=2048 -artifact_prefix="$artifacts/")
+  # A fixed seed (FUZZ_SEED, default 1) makes a run from the same corpus explore
+  # the same inputs in the same order: CI repeats what was checked before it.
+  opts=(-timeout="$timeout_s" -malloc_limit_mb="$malloc_mb" -rss_limit_mb=2048 -artifact_prefix="$artifacts/"
+        -seed="${FUZZ_SEED:-1}")
   if compgen -G "fuzz/regressions/$t/*" >/dev/null; then
     echo "== fuzz_$t: replaying fuzz/regressions/$t"
     if ! "$bin" "${opts[@]}" fuzz/regressions/"$t"/* >"$build/$t.replay.log" 2>&1; then
