@@ -248,7 +248,8 @@ Schedule parse_schedule(const Context& ctx, const YAML::Node& node, const std::s
         m.finish("csv, or keyframes and properties");
         namespace fs = std::filesystem;
         const fs::path p = fs::path(file).is_absolute() ? fs::path(file) : fs::path(base_dir) / file;
-        if (!fs::exists(p)) ctx.fail(m.node("csv"), "schedule.csv", "file '" + p.string() + "' does not exist");
+        std::error_code exists_ec;  // the non-throwing form: a name too long does not exist either
+        if (!fs::exists(p, exists_ec)) ctx.fail(m.node("csv"), "schedule.csv", "file '" + p.string() + "' does not exist");
         // Not a device or pipe (/dev/zero would never end), and not absurdly large.
         std::error_code ec;
         if (!fs::is_regular_file(p, ec))

@@ -208,7 +208,8 @@ SweepSpec parse_sweep(const std::string& yaml_text, const std::string& source) {
                 for (const auto& b : items) {
                     if (!b.IsScalar()) throw ConfigError(at(source, b), "base", "expected an experiment file name");
                     const fs::path p = fs::path(b.Scalar()).is_absolute() ? fs::path(b.Scalar()) : dir / b.Scalar();
-                    if (!fs::is_regular_file(p))
+                    std::error_code exists_ec;  // the non-throwing form: a name too long is "not a file" too
+                    if (!fs::is_regular_file(p, exists_ec))
                         throw ConfigError(at(source, b), "base", "no experiment file '" + p.string() + "'");
                     spec.bases.push_back(p.lexically_normal().string());
                 }
