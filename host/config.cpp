@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "errors.hpp"
+#include "yaml_reader.hpp"
 
 #include <fmt/format.h>
 
@@ -17,114 +18,6 @@ namespace sca {
 namespace {
 
 constexpr std::uintmax_t kMaxDopesheetBytes = 16u << 20;  // also the largest experiment file
-
-// Where a key came from: the file and line, or the override that set it.
-struct Context {
-    std::string source;
-    std::map<std::string, std::string> overrides;  // canonical path -> assignment text
-
-    std::string where(const YAML::Node& node, const std::string& path) const {
-        for (const auto& [p, text] : overrides)
-            if (path == p || path.rfind(p + ".", 0) == 0) return "command-line override '" + text + "'";
-        if (node.IsDefined() && node.Mark().line >= 0)
-            return source + ":" + std::to_string(node.Mark().line + 1);
-        return source;
-    }
-    [[noreturn]] void fail(const YAML::Node& node, const std::string& path, const std::string& what) const {
-        throw ConfigError(where(node, path), path, what);
-    }
-};
-
-std::string join(const std::string& prefix, const std::string& key) {
-    return prefix.empty() ? key : prefix + "." + key;
-}
-
-std::string describe(const YAML::Node& n) {
-    if (n.IsScalar()) return "'" + n.Scalar() + "'";
-    if (n.IsSequence()) return "a list";
-    if (n.IsMap()) return "a mapping";
-    return "nothing";
-}
-
-// A mapping key as text; YAML allows lists and mappings as keys (`? [a]: 1`),
-// which no key here can be.
-std::string key_text(const Context& ctx, const YAML::Node& key, const std::string& path) {
-    if (!key.IsScalar()) ctx.fail(key, path, "expected a plain key, got " + describe(key));
-    return key.Scalar();
-}
-
-// A mapping read strictly: every key must be consumed or it is reported unknown.
-class MapReader {
-public:
-    MapReader(const Context& ctx, const YAML::Node& node, std::string path)
-        : ctx_(ctx), node_(node), path_(std::move(path)) {
-        if (!node.IsMap()) ctx.fail(node, path_.empty() ? "(top level)" : path_, "expected a mapping, got " + describe(node));
-    }
-    bool has(const std::string& key) {
-        seen_.insert(key);
-        return node_[key].IsDefined() && !node_[key].IsNull();
-    }
-    YAML::Node node(const std::string& key) {
-        seen_.insert(key);
-        return node_[key];
-    }
-    std::string path(const std::string& key) const { return join(path_, key); }
-    const Context& ctx() const { return ctx_; }
-
-    template <class T>
-    T get(const std::string& key, T fallback) {
-        return has(key) ? scalar<T>(key) : fallback;
-    }
-    template <class T>
-    T require(const std::string& key, const std::string& expected) {
-        if (!has(key)) ctx_.fail(node_, path(key), "is missing (expected " + expected + ")");
-        return scalar<T>(key);
-    }
-    template <class T>
-    T scalar(const std::string& key) {
-        return as<T>(ctx_, node(key), path(key));
-    }
-    void finish(const std::string& allowed_hint) {
-        for (const auto& kv : node_) {
-            const std::string k = key_text(ctx_, kv.first, path_.empty() ? "(top level)" : path_);
-            if (!seen_.count(k))
-                ctx_.fail(kv.first, path(k), "unknown key (expected one of: " + allowed_hint + ")");
-        }
-    }
-
-    template <class T>
-    static T as(const Context& ctx, const YAML::Node& n, const std::string& path) {
-        const char* expected = std::is_same_v<T, bool>                 ? "true or false"
-                               : std::is_same_v<T, std::string>        ? "a string"
-                               : std::is_floating_point_v<T>           ? "a number"
-                               : std::is_unsigned_v<T>                 ? "a non-negative integer"
-                                                                       : "an integer";
-        if (!n.IsScalar()) ctx.fail(n, path, std::string("expected ") + expected + ", got " + describe(n));
-        try {
-            T v = n.as<T>();
-            if constexpr (std::is_floating_point_v<T>)
-                if (!std::isfinite(v)) ctx.fail(n, path, "expected a finite number, got " + describe(n));
-            return v;
-        } catch (const YAML::BadConversion&) {
-            ctx.fail(n, path, std::string("expected ") + expected + ", got " + describe(n));
-        }
-    }
-
-private:
-    const Context& ctx_;
-    YAML::Node node_;
-    std::string path_;
-    std::set<std::string> seen_;
-};
-
-int int_in(MapReader& m, const std::string& key, int fallback, int lo, int hi) {
-    const int v = m.get<int>(key, fallback);
-    if (v < lo || v > hi)
-        m.ctx().fail(m.node(key), m.path(key),
-                     "must be between " + std::to_string(lo) + " and " + std::to_string(hi) + ", got " +
-                         std::to_string(v));
-    return v;
-}
 
 std::vector<float> read_vector(MapReader& m, const std::string& key, int K, const std::string& what) {
     YAML::Node n = m.node(key);
@@ -166,7 +59,7 @@ LabelFunction parse_label_function(MapReader& m) {
                  "unknown label function '" + f + "' (expected redness, greenness, blueness or vibrancy)");
 }
 
-RegularizerSpec parse_regularizer(const Context& ctx, const YAML::Node& node, const std::string& path, int K,
+RegularizerSpec parse_regularizer(const ConfigContext& ctx, const YAML::Node& node, const std::string& path, int K,
                                   const std::vector<LabelSpec>& labels) {
     MapReader m(ctx, node, path);
     RegularizerSpec r;
@@ -237,7 +130,7 @@ RegularizerSpec parse_regularizer(const Context& ctx, const YAML::Node& node, co
     return r;
 }
 
-Schedule parse_schedule(const Context& ctx, const YAML::Node& node, const std::string& base_dir) {
+Schedule parse_schedule(const ConfigContext& ctx, const YAML::Node& node, const std::string& base_dir) {
     MapReader m(ctx, node, "schedule");
     if (m.has("csv")) {
         const std::string file = m.scalar<std::string>("csv");
@@ -314,9 +207,10 @@ YAML::Node schedule_node(const Schedule& s) {
     return out;
 }
 
-ExperimentConfig parse_document(const Context& ctx, YAML::Node root, const std::string& base_dir) {
+ExperimentConfig parse_document(const ConfigContext& ctx, YAML::Node root, const std::string& base_dir) {
     ExperimentConfig cfg;
     cfg.source = ctx.source;
+    cfg.context = ctx;
     MapReader top(ctx, root, "");
     cfg.seed = top.get<unsigned long long>("seed", 0);
     cfg.backend = top.get<std::string>("backend", "auto");
@@ -408,7 +302,7 @@ ExperimentConfig parse_document(const Context& ctx, YAML::Node root, const std::
         cfg.checkpoint_every = int_in(m, "every", 0, 0, 100000000);
         m.finish("every");
     }
-    if (top.has("evaluation")) cfg.evaluation = YAML::Clone(top.node("evaluation"));
+    if (top.has("evaluation")) cfg.evaluation = top.node("evaluation");
     top.finish("seed, backend, model, data, labels, regularizers, schedule, checkpoint, evaluation");
 
     cfg.document = YAML::Clone(root);
@@ -468,10 +362,10 @@ std::string apply_override(YAML::Node root, const std::string& assignment, const
                 for (size_t j = 0; j < cur.size(); ++j)
                     if (cur[j].IsMap() && cur[j]["name"] && cur[j]["name"].Scalar() == key) index = (long long)j;
             if (index < 0 || index >= (long long)cur.size())
-                throw ConfigError(where, join(canonical, key),
+                throw ConfigError(where, join_path(canonical, key),
                                   "no element '" + key + "' in this list (" + std::to_string(cur.size()) + " elements)");
             key = std::to_string(index);
-            canonical = join(canonical, key);
+            canonical = join_path(canonical, key);
             if (i + 1 == parts.size()) {
                 cur[size_t(index)] = value;
                 return canonical;
@@ -482,7 +376,7 @@ std::string apply_override(YAML::Node root, const std::string& assignment, const
         }
         if (cur.IsDefined() && !cur.IsNull() && !cur.IsMap())
             throw ConfigError(where, canonical, "is not a mapping, so it has no key '" + key + "'");
-        canonical = join(canonical, key);
+        canonical = join_path(canonical, key);
         if (i + 1 == parts.size()) {
             cur[key] = value;
             return canonical;
@@ -502,7 +396,7 @@ std::string to_yaml(const YAML::Node& node) {
 
 ExperimentConfig parse_experiment(const std::string& yaml_text, const std::string& source,
                                   const std::vector<std::string>& overrides) {
-    Context ctx;
+    ConfigContext ctx;
     ctx.source = source;
     YAML::Node root;
     try {

@@ -11,6 +11,7 @@
 #include "../kernels/regularizers.hpp"
 #include "model_shape.hpp"
 #include "schedule.hpp"
+#include "yaml_reader.hpp"
 
 namespace sca {
 
@@ -60,7 +61,8 @@ struct ExperimentConfig {
     std::vector<RegularizerSpec> regularizers;
     Schedule schedule;
     int checkpoint_every = 0;  // 0: only at the end
-    YAML::Node evaluation;     // validated by the evaluation module
+    YAML::Node evaluation;     // as read (its marks give line numbers); validated by the evaluation module
+    ConfigContext context;     // the file and the overrides, to place errors in `evaluation`
     YAML::Node document;       // the config as resolved: overrides applied, schedule inlined
     std::vector<std::string> warnings;
 

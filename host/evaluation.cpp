@@ -23,122 +23,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string describe(const YAML::Node& n) {
-    if (n.IsScalar()) return "'" + n.Scalar() + "'";
-    if (n.IsSequence()) return "a list";
-    if (n.IsMap()) return "a mapping";
-    return "nothing";
-}
-
-// Where a key sits. The config keeps its evaluation node as a clone, which
-// has lost its marks, so lines come from the same path in the file as read
-// from disk; a value that differs there came from a command-line override.
-struct Locator {
-    std::string source;
-    YAML::Node original;  // the section as read from `source`, or undefined
-
-    // `current` is the node at `path` now, or undefined for a missing key
-    // (then the nearest enclosing node in the file gives the line).
-    std::string where(const std::string& path, const YAML::Node& current) const {
-        if (!original.IsDefined()) return source;
-        const std::string overridden = source + " (command-line override)";
-        YAML::Node n;
-        n.reset(original);
-        std::stringstream ss(path);
-        for (std::string part; std::getline(ss, part, '.');) {
-            if (part == "evaluation") continue;
-            YAML::Node next;
-            if (n.IsSequence()) {
-                size_t used = 0, i = 0;
-                try {
-                    i = std::stoul(part, &used);
-                } catch (...) {
-                    used = 0;
-                }
-                if (used == part.size() && i < n.size()) next = n[i];
-            } else if (n.IsMap()) {
-                next = n[part];
-            }
-            if (!next.IsDefined()) {
-                if (current.IsDefined()) return overridden;  // here now, not in the file
-                break;
-            }
-            n.reset(next);
-        }
-        if (current.IsScalar() && (!n.IsScalar() || n.Scalar() != current.Scalar())) return overridden;
-        return source + ":" + std::to_string(n.Mark().line + 1);
-    }
-    [[noreturn]] void fail(const std::string& path, const YAML::Node& node, const std::string& what) const {
-        throw ConfigError(where(path, node), path, what);
-    }
-};
-
-// A mapping read strictly: every key must be consumed or it is reported unknown.
-class Fields {
-public:
-    Fields(const Locator& loc, const YAML::Node& node, std::string path) : loc_(loc), node_(node), path_(std::move(path)) {
-        if (!node.IsMap()) loc.fail(path_, node, "expected a mapping, got " + describe(node));
-    }
-    bool has(const std::string& key) {
-        seen_.insert(key);
-        return node_[key].IsDefined() && !node_[key].IsNull();
-    }
-    YAML::Node node(const std::string& key) { return node_[key]; }
-    std::string path(const std::string& key) const { return path_ + "." + key; }
-    const Locator& loc() const { return loc_; }
-
-    template <class T>
-    T scalar(const std::string& key, const char* expected) {
-        seen_.insert(key);
-        return as<T>(node_[key], path(key), expected);
-    }
-    template <class T>
-    T as(const YAML::Node& n, const std::string& p, const char* expected) const {
-        if (!n.IsScalar()) loc_.fail(p, n, std::string("expected ") + expected + ", got " + describe(n));
-        try {
-            T v = n.as<T>();
-            if constexpr (std::is_floating_point_v<T>)
-                if (!std::isfinite(v)) loc_.fail(p, n, std::string("expected ") + expected + ", got " + describe(n));
-            return v;
-        } catch (const YAML::BadConversion&) {
-            loc_.fail(p, n, std::string("expected ") + expected + ", got " + describe(n));
-        }
-    }
-    double number_in(const std::string& key, double fallback, double lo, double hi) {
-        if (!has(key)) return fallback;
-        const double v = scalar<double>(key, "a number");
-        if (v < lo || v > hi) loc_.fail(path(key), node(key), fmt::format("must be between {} and {}, got {}", lo, hi, v));
-        return v;
-    }
-    int int_in(const std::string& key, int fallback, int lo, int hi) {
-        if (!has(key)) return fallback;
-        const int v = scalar<int>(key, "an integer");
-        if (v < lo || v > hi) loc_.fail(path(key), node(key), fmt::format("must be between {} and {}, got {}", lo, hi, v));
-        return v;
-    }
-    std::vector<double> numbers(const std::string& key, size_t count, const std::string& what) {
-        YAML::Node n = node(key);
-        seen_.insert(key);
-        if (!n.IsSequence() || n.size() != count)
-            loc_.fail(path(key), n, "expected " + what + ", got " + (n.IsSequence() ? std::to_string(n.size()) + " entries" : describe(n)));
-        std::vector<double> v;
-        for (size_t i = 0; i < n.size(); ++i) v.push_back(as<double>(n[i], path(key) + "." + std::to_string(i), "a number"));
-        return v;
-    }
-    void finish(const std::string& allowed) {
-        for (const auto& kv : node_) {
-            const std::string k = kv.first.as<std::string>();
-            if (!seen_.count(k)) loc_.fail(path(k), kv.second, "unknown key (expected one of: " + allowed + ")");
-        }
-    }
-
-private:
-    const Locator& loc_;
-    YAML::Node node_;
-    std::string path_;
-    std::set<std::string> seen_;
-};
-
 bool valid_name(const std::string& name) {
     if (name.empty() || name == "baseline") return false;
     return std::all_of(name.begin(), name.end(), [](char c) { return std::isalnum((unsigned char)c) || c == '-' || c == '_'; });
@@ -150,68 +34,66 @@ std::vector<float> unit(int latent, int k) {
     return v;
 }
 
-InterventionSpec read_intervention(const Locator& loc, const YAML::Node& node, const std::string& path, int K) {
-    Fields f(loc, node, path);
+InterventionSpec read_intervention(const ConfigContext& ctx, const YAML::Node& node, const std::string& path, int K) {
+    MapReader f(ctx, node, path);
     InterventionSpec s;
-    if (!f.has("name")) loc.fail(f.path("name"), YAML::Node(YAML::NodeType::Undefined), "is missing (expected a name such as 'suppressed')");
-    s.name = f.scalar<std::string>("name", "a string");
+    s.name = f.require<std::string>("name", "a name such as 'suppressed'");
     if (!valid_name(s.name))
-        loc.fail(f.path("name"), f.node("name"), "'" + s.name + "' is not a usable name (letters, digits, '-' and '_'; not 'baseline')");
-    if (!f.has("kind")) loc.fail(f.path("kind"), YAML::Node(YAML::NodeType::Undefined), "is missing (expected suppression, ablation or pruning)");
-    const std::string kind = f.scalar<std::string>("kind", "a string");
+        ctx.fail(f.node("name"), f.path("name"), "'" + s.name + "' is not a usable name (letters, digits, '-' and '_'; not 'baseline')");
+    const std::string kind = f.require<std::string>("kind", "suppression, ablation or pruning");
     std::string allowed = "name, kind, q";
     if (kind == "suppression") {
         s.kind = InterventionKind::Suppression;
         s.q = 2;
         if (f.has("direction")) {
-            const auto v = f.numbers("direction", size_t(K), "a list of " + std::to_string(K) + " numbers (the latent width)");
+            const auto v = numbers(f, "direction", size_t(K), "a list of " + std::to_string(K) + " numbers (the latent width)");
             double len = 0;
             for (double x : v) len += x * x;
-            if (len == 0) loc.fail(f.path("direction"), f.node("direction"), "must not be the zero vector");
+            if (len == 0) ctx.fail(f.node("direction"), f.path("direction"), "must not be the zero vector");
             s.suppression.direction.assign(v.begin(), v.end());
         } else {
             s.suppression.direction = unit(K, 0);
         }
-        s.suppression.falloff = float(f.number_in("falloff", 0.0, 0.0, 1.0));
-        s.suppression.strength = float(f.number_in("strength", 1.0, 0.0, 1e6));
-        s.suppression.power = float(f.number_in("power", 0.0, 0.0, 1e6));
+        s.suppression.falloff = float(number_in(f, "falloff", 0.0, 0.0, 1.0));
+        s.suppression.strength = float(number_in(f, "strength", 1.0, 0.0, 1e6));
+        s.suppression.power = float(number_in(f, "power", 0.0, 0.0, 1e6));
         allowed += ", direction, falloff, strength, power";
     } else if (kind == "ablation" || kind == "pruning") {
         s.kind = kind == "ablation" ? InterventionKind::Ablation : InterventionKind::Pruning;
         s.q = 3;
         if (f.has("dims")) {
-            YAML::Node n = f.node("dims");
+            const YAML::Node n = f.node("dims");
             if (!n.IsSequence() || n.size() == 0)
-                loc.fail(f.path("dims"), n, "expected a non-empty list of latent dims, got " + describe(n));
+                ctx.fail(n, f.path("dims"), "expected a non-empty list of latent dims, got " + describe(n));
             std::set<int> seen;
             for (size_t i = 0; i < n.size(); ++i) {
                 const std::string p = f.path("dims") + "." + std::to_string(i);
-                const int d = f.as<int>(n[i], p, "an integer");
-                if (d < 0 || d >= K) loc.fail(p, n[i], fmt::format("dim {} is out of range [0, {})", d, K));
-                if (!seen.insert(d).second) loc.fail(p, n[i], fmt::format("dim {} is listed twice", d));
+                const int d = MapReader::as<int>(ctx, n[i], p);
+                if (d < 0 || d >= K) ctx.fail(n[i], p, fmt::format("dim {} is out of range [0, {})", d, K));
+                if (!seen.insert(d).second) ctx.fail(n[i], p, fmt::format("dim {} is listed twice", d));
                 s.dims.push_back(d);
             }
             if (s.kind == InterventionKind::Pruning && int(s.dims.size()) >= K)
-                loc.fail(f.path("dims"), n, "would prune every latent dim");
+                ctx.fail(n, f.path("dims"), "would prune every latent dim");
         } else {
             s.dims = {0};
         }
         allowed += ", dims";
     } else {
-        loc.fail(f.path("kind"), f.node("kind"), "unknown kind '" + kind + "' (expected suppression, ablation or pruning)");
+        ctx.fail(f.node("kind"), f.path("kind"), "unknown kind '" + kind + "' (expected suppression, ablation or pruning)");
     }
-    s.q = f.number_in("q", s.q, 1e-3, 1e3);
+    s.q = number_in(f, "q", s.q, 1e-3, 1e3);
     f.finish(allowed);
     return s;
 }
 
-void check_select_by(const EvaluationSettings& s, const Locator& loc, const YAML::Node& node) {
+void check_select_by(const EvaluationSettings& s, const ConfigContext& ctx, const YAML::Node& node) {
     if (s.select_by.empty()) return;
     for (const auto& i : s.interventions)
         if (i.name == s.select_by) return;
     std::string names;
     for (const auto& i : s.interventions) names += (names.empty() ? "" : ", ") + i.name;
-    loc.fail("evaluation.select_by", node, "'" + s.select_by + "' names no intervention (expected one of: " + names + ")");
+    ctx.fail(node, "evaluation.select_by", "'" + s.select_by + "' names no intervention (expected one of: " + names + ")");
 }
 
 }  // namespace
@@ -248,55 +130,44 @@ EvaluationSettings default_evaluation(int latent, int grid) {
 EvaluationSettings evaluation_settings(const ExperimentConfig& cfg, int K) {
     EvaluationSettings s = default_evaluation(K, cfg.grid);
     if (!cfg.evaluation.IsDefined() || cfg.evaluation.IsNull()) return s;
-    Locator loc{cfg.source, YAML::Node()};
-    try {
-        std::ifstream in(cfg.source, std::ios::binary);
-        if (in) {
-            std::stringstream ss;
-            ss << in.rdbuf();
-            YAML::Node doc = YAML::Load(ss.str());
-            if (doc.IsMap() && doc["evaluation"].IsDefined()) loc.original = doc["evaluation"];
-        }
-    } catch (const YAML::Exception&) {
-        // The config itself parsed; without the file's marks errors name the file only.
-    }
-    Fields f(loc, cfg.evaluation, "evaluation");
+    const ConfigContext& ctx = cfg.context;
+    MapReader f(ctx, cfg.evaluation, "evaluation");
     if (f.has("anchor_colour")) {
-        const auto v = f.numbers("anchor_colour", 3, "an RGB colour [r, g, b]");
+        const auto v = numbers(f, "anchor_colour", 3, "an RGB colour [r, g, b]");
         for (int c = 0; c < 3; ++c) {
             if (v[size_t(c)] < 0 || v[size_t(c)] > 1)
-                loc.fail("evaluation.anchor_colour." + std::to_string(c), f.node("anchor_colour")[size_t(c)], "must be in [0, 1]");
+                ctx.fail(f.node("anchor_colour")[size_t(c)], "evaluation.anchor_colour." + std::to_string(c), "must be in [0, 1]");
             s.anchor_rgb[size_t(c)] = float(v[size_t(c)]);
         }
     }
-    s.rgb_grid = f.int_in("rgb_grid", s.rgb_grid, 2, 256);
+    s.rgb_grid = int_in(f, "rgb_grid", s.rgb_grid, 2, 256);
     if (f.has("hsv_grid")) {
-        const auto v = f.numbers("hsv_grid", 3, "[hues, saturations, values]");
+        const auto v = numbers(f, "hsv_grid", 3, "[hues, saturations, values]");
         const int lo[3] = {1, 2, 2};
         for (int c = 0; c < 3; ++c) {
             const double x = v[size_t(c)];
             if (x != std::floor(x) || x < lo[c] || x > 360)
-                loc.fail("evaluation.hsv_grid." + std::to_string(c), f.node("hsv_grid")[size_t(c)],
+                ctx.fail(f.node("hsv_grid")[size_t(c)], "evaluation.hsv_grid." + std::to_string(c),
                          fmt::format("must be a whole number between {} and 360", lo[c]));
             s.hsv_grid[size_t(c)] = int(x);
         }
     }
-    if (f.has("grids")) s.grids = f.scalar<bool>("grids", "true or false");
+    s.grids = f.get<bool>("grids", s.grids);
     if (f.has("interventions")) {
-        YAML::Node list = f.node("interventions");
-        if (!list.IsSequence()) loc.fail("evaluation.interventions", list, "expected a list, got " + describe(list));
+        const YAML::Node list = f.node("interventions");
+        if (!list.IsSequence()) ctx.fail(list, "evaluation.interventions", "expected a list, got " + describe(list));
         s.interventions.clear();
         std::set<std::string> names;
         for (size_t i = 0; i < list.size(); ++i) {
             const std::string path = "evaluation.interventions." + std::to_string(i);
-            auto spec = read_intervention(loc, list[i], path, K);
-            if (!names.insert(spec.name).second) loc.fail(path + ".name", list[i]["name"], "'" + spec.name + "' is used twice");
+            auto spec = read_intervention(ctx, list[i], path, K);
+            if (!names.insert(spec.name).second) ctx.fail(list[i]["name"], path + ".name", "'" + spec.name + "' is used twice");
             s.interventions.push_back(std::move(spec));
         }
         s.select_by = s.interventions.empty() ? "" : s.interventions.front().name;
     }
-    if (f.has("select_by")) s.select_by = f.scalar<std::string>("select_by", "an intervention's name");
-    check_select_by(s, loc, f.node("select_by"));
+    s.select_by = f.get<std::string>("select_by", s.select_by);
+    check_select_by(s, ctx, f.node("select_by"));
     f.finish("anchor_colour, rgb_grid, hsv_grid, grids, interventions, select_by");
     return s;
 }
@@ -308,7 +179,10 @@ InterventionSpec parse_intervention(const std::string& yaml_text, int K, const s
     } catch (const YAML::Exception& e) {
         throw ConfigError(source, "", "is not valid YAML: " + e.msg);
     }
-    return read_intervention(Locator{source, YAML::Node()}, n, "intervention", K);
+    ConfigContext ctx;
+    ctx.source = source;
+    ctx.has_lines = false;
+    return read_intervention(ctx, n, "intervention", K);
 }
 
 void add_intervention(EvaluationSettings& settings, InterventionSpec spec) {

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "helpers.hpp"
 #include "host/atomic_file.hpp"
 #include "host/dataset.hpp"
 #include "host/errors.hpp"
@@ -25,8 +26,7 @@ namespace {
 std::string fixture(const std::string& name) { return std::string(SCA_SOURCE_DIR) + "/tests/fixtures/" + name; }
 
 fs::path fresh_dir(const std::string& name) {
-    const fs::path d = fs::temp_directory_path() / name;
-    fs::remove_all(d);
+    const fs::path d = sca::test::fresh_dir(name);
     fs::create_directories(d);
     return d;
 }
@@ -326,6 +326,10 @@ TEST_CASE("the evaluation section: defaults, strict keys with file:line, overrid
     CHECK_THAT(error_of("evaluation:\n  colour: [1, 0, 0]\n"), Catch::Contains("evaluation.colour: unknown key"));
     CHECK_THAT(error_of("evaluation:\n  interventions:\n    - {kind: ablation}\n"),
                Catch::Contains("bad.yaml:8") && Catch::Contains("interventions.0.name: is missing"));
+    // Keys that are lists (fuzzer: `direction:, [1, 0]` escaped as yaml-cpp's "bad conversion").
+    CHECK_THAT(error_of("evaluation:\n  interventions:\n    - {name: s, kind: suppression, direction:, [1, 0, 0, 0]}\n"),
+               Catch::Contains("bad.yaml:8") && Catch::Contains("expected a plain key, got a list"));
+    CHECK_THAT(error_of("evaluation:\n  ? [1, 2]\n  : 3\n"), Catch::Contains("evaluation: expected a plain key"));
 
     // An override that breaks a value is named as such.
     const fs::path dir = fresh_dir("sca_test_eval_override");

@@ -15,23 +15,11 @@
 #include "host/run.hpp"
 
 using namespace sca;
+using sca::test::fresh_dir;
+using sca::test::quiet_options;
 namespace fs = std::filesystem;
 
 namespace {
-
-fs::path fresh_dir(const std::string& name) {
-    const fs::path p = fs::temp_directory_path() / ("sca-hardening " + name + "-" + std::to_string(::getpid()));
-    fs::remove_all(p);
-    return p;
-}
-
-TrainOptions quiet_options(const fs::path& dir) {
-    TrainOptions o;
-    o.out_dir = dir.string();
-    o.quiet = true;
-    o.backend = "cpu";
-    return o;
-}
 
 // Every file of a run directory, by name, with its bytes.
 std::map<std::string, std::string> snapshot(const fs::path& dir) {
