@@ -31,7 +31,7 @@ fs::path fresh(const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("sca train evaluates a finished run; sca eval reruns it with command-line interventions", "[cli][evaluation]") {
+TEST_CASE("sca train evaluates a finished run, sca eval reruns it with command-line interventions", "[cli][evaluation]") {
     const fs::path run = fresh("sca_test_cli_run");
     std::string out;
     REQUIRE(sh(kSca + " train " + kSource + "/experiments/isolated.yaml seed=2 --out " + run.string(), &out) == 0);
@@ -68,7 +68,7 @@ TEST_CASE("sca train evaluates a finished run; sca eval reruns it with command-l
     CHECK_THAT(out, Catch::Contains("--ablate '9'") && Catch::Contains("out of range"));
 }
 
-TEST_CASE("sca select names the Pareto front and the best run; sca paper writes its marked section", "[cli][selection][paper]") {
+TEST_CASE("sca select names the Pareto front and the best run, sca paper writes its marked section", "[cli][selection][paper]") {
     const fs::path dir = fresh("sca_test_cli_paper");
     fs::create_directories(dir);
     const std::string results = (dir / "results.md").string();

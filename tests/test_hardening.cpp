@@ -92,7 +92,7 @@ TEST_CASE("a non-finite loss stops the run naming the step and term, keeping the
     fs::remove_all(good);
 }
 
-TEST_CASE("a failed --overwrite leaves the old run as it was; a good one replaces it whole",
+TEST_CASE("a failed --overwrite leaves the old run as it was, a good one replaces it whole",
           "[hardening][overwrite]") {
     const auto cfg = load_experiment(test::experiment_path("anchored.yaml"), short_run());
     const fs::path dir = fresh_dir("overwrite");
@@ -120,7 +120,7 @@ TEST_CASE("a failed --overwrite leaves the old run as it was; a good one replace
     fs::remove_all(dir);
 }
 
-TEST_CASE("a run killed before its first checkpoint resumes from step 0; paths may hold spaces",
+TEST_CASE("a run killed before its first checkpoint resumes from step 0, paths may hold spaces",
           "[hardening][resume]") {
     const auto cfg = load_experiment(test::experiment_path("anchored.yaml"), short_run());
     const fs::path whole = fresh_dir("whole run"), cut = fresh_dir("cut run");

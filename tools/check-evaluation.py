@@ -11,23 +11,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file
-from torch import nn
 
-
-def autoencoder(d, h, n, k):
-    def side(i, o):
-        layers, width = [], i
-        for _ in range(n):
-            layers += [nn.Linear(width, h), nn.GELU()]
-            width = h
-        return nn.Sequential(*layers, nn.Linear(width, o))
-
-    class AE(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.encoder, self.decoder = side(d, k), side(k, d)
-
-    return AE()
+from spec_colour import rgb_to_hsv, similarity  # beside this script
+from spec_model import autoencoder
 
 
 def load(path, shape, latent):
@@ -54,29 +40,6 @@ def run(model, x, suppression=None):
         return z, model.decoder(z).clamp(0, 1)
 
 
-def rgb_to_hsv(c):
-    r, g, b = c[:, 0], c[:, 1], c[:, 2]
-    mx, mn = c.max(1), c.min(1)
-    d = mx - mn
-    h = np.zeros_like(mx)
-    safe = np.where(d > 0, d, 1)
-    h = np.where(mx == r, (g - b) / safe, np.where(mx == g, 2 + (b - r) / safe, 4 + (r - g) / safe))
-    h = np.where(d > 0, (h / 6) % 1.0, 0)
-    s = np.where(mx > 0, d / np.where(mx > 0, mx, 1), 0)
-    return h, s, mx
-
-
-def similarity(c, anchor):
-    h, s, v = rgb_to_hsv(c)
-    ha, sa, va = rgb_to_hsv(np.array([anchor]))
-    dh = np.abs(h - ha)
-    angle = 360 * np.minimum(dh, 1 - dh)
-    hue_sim = np.maximum(0, (90 - angle) / 90)
-    rho = (s * v + sa * va) / 2
-    eff = rho * hue_sim + (1 - rho)
-    return eff * (1 - np.abs(s - sa)) * (1 - np.abs(v - va))
-
-
 def main(run_dir):
     ev = json.load(open(f"{run_dir}/evaluation.json"))
     shape = ev["shape"]
@@ -84,7 +47,7 @@ def main(run_dir):
     n = ev["grid"]
     axis = np.linspace(0, 1, n)
     train = np.stack(np.meshgrid(axis, axis, axis, indexing="ij"), -1).reshape(-1, 3).astype(np.float32)
-    sim = similarity(train.astype(np.float64), ev["anchor_colour"]["rgb"])
+    sim = similarity(rgb_to_hsv(train), rgb_to_hsv(ev["anchor_colour"]["rgb"]))
     grids = {name: np.load(f"{run_dir}/{g['inputs']}") for name, g in ev["grids"].items()}
     checked = 0
     for v in [ev["baseline"]] + ev["interventions"]:

@@ -2,32 +2,16 @@
 load_state_dict(strict=True), then checks that PyTorch reproduces the run's
 final validation reconstruction loss (SPEC 3's validation set)."""
 import json
+import os
 import sys
 
 import torch
 import yaml
 from safetensors.torch import load_file
-from torch import nn
 import torch.nn.functional as F
 
-
-def autoencoder(d, h, n, k):
-    def side(i, o):
-        layers, width = [], i
-        for _ in range(n):
-            layers += [nn.Linear(width, h), nn.GELU()]
-            width = h
-        return nn.Sequential(*layers, nn.Linear(width, o))
-
-    class AE(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.encoder, self.decoder = side(d, k), side(k, d)
-
-        def forward(self, x):
-            return self.decoder(F.normalize(self.encoder(x), dim=-1))
-
-    return AE()
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+from spec_model import autoencoder  # noqa: E402
 
 
 def validation_set(n):
