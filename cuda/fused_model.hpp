@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "cuda/device_buffer.hpp"
 #include "kernels/regularizers.hpp"
 
 namespace sca::cuda {
@@ -56,6 +57,21 @@ struct FusedModel {
 // Fills the shared-memory offsets; returns the bytes one block needs.
 size_t layout_fused_model(FusedModel& m);
 
+// Device memory a DeviceTrainer needs: `shared` once (grid, label
+// probabilities), `per_model` for each model (parameters, Adam moments, seed,
+// its own schedule table in the worst case, a log of `log_steps` steps).
+struct DeviceFootprint {
+    size_t shared = 0, per_model = 0;
+    size_t bytes(int n_models) const { return shared + size_t(n_models) * per_model; }
+    // The most models that fit in `bytes` (0 if not even one).
+    int models_within(size_t bytes) const {
+        if (bytes <= shared || per_model == 0) return 0;
+        const size_t n = (bytes - shared) / per_model;
+        return n > size_t(1) << 30 ? 1 << 30 : int(n);
+    }
+};
+DeviceFootprint device_footprint(const FusedModel& m, int rows, int log_steps);
+
 // The result of one forward + loss + backward on the device (tests, checks).
 struct DeviceEvaluation {
     float recon = 0, total = 0;
@@ -73,7 +89,6 @@ public:
     DeviceTrainer(const FusedModel& model, int n_models, const std::vector<float>& grid,
                   const std::vector<float>& probabilities, const std::vector<uint64_t>& seeds,
                   const std::vector<float>& schedules, int rows, const std::vector<int>& schedule_of);
-    ~DeviceTrainer();
     DeviceTrainer(const DeviceTrainer&) = delete;
     DeviceTrainer& operator=(const DeviceTrainer&) = delete;
 
@@ -94,12 +109,11 @@ private:
     FusedModel model_;
     int n_models_ = 0, rows_ = 0;
     size_t smem_bytes_ = 0;
-    float *grid_ = nullptr, *probabilities_ = nullptr, *schedules_ = nullptr;
-    uint64_t* seeds_ = nullptr;
-    int* schedule_of_ = nullptr;
-    float *params_ = nullptr, *exp_avg_ = nullptr, *exp_avg_sq_ = nullptr;
-    float* log_ = nullptr;
-    size_t log_capacity_ = 0;
+    DeviceBuffer<float> grid_, probabilities_, schedules_;
+    DeviceBuffer<uint64_t> seeds_;
+    DeviceBuffer<int> schedule_of_;
+    DeviceBuffer<float> params_, exp_avg_, exp_avg_sq_;
+    DeviceBuffer<float> log_;
 };
 
 // Device count and the first device's name; "" reason when usable.

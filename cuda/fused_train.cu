@@ -430,20 +430,6 @@ __global__ void __launch_bounds__(kFusedThreads) evaluate_kernel(const FusedMode
     }
 }
 
-template <class T>
-T* device_alloc(size_t n) {
-    T* p = nullptr;
-    if (n) SCA_CUDA_CHECK(cudaMalloc(&p, n * sizeof(T)));
-    return p;
-}
-
-template <class T>
-T* device_copy(const std::vector<T>& v) {
-    T* p = device_alloc<T>(v.size());
-    if (!v.empty()) SCA_CUDA_CHECK(cudaMemcpy(p, v.data(), v.size() * sizeof(T), cudaMemcpyHostToDevice));
-    return p;
-}
-
 void set_smem_limit(const void* kernel, size_t bytes) {
     SCA_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(bytes)));
 }
@@ -489,6 +475,14 @@ size_t layout_fused_model(FusedModel& m) {
     return size_t(off) * sizeof(float);
 }
 
+DeviceFootprint device_footprint(const FusedModel& m, int rows, int log_steps) {
+    DeviceFootprint f;
+    f.shared = size_t(m.n_points) * (m.input_dim + (m.n_labels > 0 ? m.n_labels : 1)) * sizeof(float);
+    f.per_model = 3 * size_t(m.n_params) * sizeof(float) + sizeof(uint64_t) + sizeof(int) +
+                  size_t(rows) * m.schedule_stride() * sizeof(float) + size_t(log_steps) * m.log_stride() * sizeof(float);
+    return f;
+}
+
 DeviceTrainer::DeviceTrainer(const FusedModel& model, int n_models, const std::vector<float>& grid,
                              const std::vector<float>& probabilities, const std::vector<uint64_t>& seeds,
                              const std::vector<float>& schedules, int rows, const std::vector<int>& schedule_of)
@@ -502,45 +496,48 @@ DeviceTrainer::DeviceTrainer(const FusedModel& model, int n_models, const std::v
         throw CudaError("the fused CUDA trainer keeps a model in one block's shared memory: this shape and batch need " +
                         std::to_string(smem_bytes_ / 1024) + " KiB, the device allows " + std::to_string(optin / 1024) +
                         " KiB; use a smaller batch or backend: cpu");
+    // Say what fits before allocating anything (a whole run's log counted).
+    const DeviceFootprint need = device_footprint(model_, rows, rows);
+    const auto [free, total] = device_memory();
+    if (need.bytes(n_models) > free)
+        throw DeviceMemoryError(std::to_string(n_models) + " models of this shape need " + mib(need.bytes(n_models)) +
+                                " of device memory, " + mib(free) + " of " + mib(total) + " are free: at most " +
+                                std::to_string(need.models_within(free)) +
+                                " fit in one launch (sca sweep --gpu-group N sets the group size)");
     set_smem_limit(reinterpret_cast<const void*>(&train_kernel), smem_bytes_);
     set_smem_limit(reinterpret_cast<const void*>(&evaluate_kernel), smem_bytes_);
-    grid_ = device_copy(grid);
-    probabilities_ = device_copy(probabilities.empty() ? std::vector<float>{0.0f} : probabilities);
-    seeds_ = device_copy(seeds);
-    schedules_ = device_copy(schedules);
-    schedule_of_ = device_copy(schedule_of);
+    grid_ = DeviceBuffer<float>(grid, "the colour grid");
+    probabilities_ = DeviceBuffer<float>(probabilities.empty() ? std::vector<float>{0.0f} : probabilities,
+                                         "label probabilities");
+    seeds_ = DeviceBuffer<uint64_t>(seeds, "seeds");
+    schedules_ = DeviceBuffer<float>(schedules, "schedule tables");
+    schedule_of_ = DeviceBuffer<int>(schedule_of, "schedule indices");
     const size_t n = size_t(n_models) * model_.n_params;
-    params_ = device_alloc<float>(n);
-    exp_avg_ = device_alloc<float>(n);
-    exp_avg_sq_ = device_alloc<float>(n);
-    SCA_CUDA_CHECK(cudaMemset(exp_avg_, 0, n * sizeof(float)));
-    SCA_CUDA_CHECK(cudaMemset(exp_avg_sq_, 0, n * sizeof(float)));
-    SCA_CUDA_CHECK(cudaMemset(params_, 0, n * sizeof(float)));
-}
-
-DeviceTrainer::~DeviceTrainer() {
-    for (void* p : {(void*)grid_, (void*)probabilities_, (void*)schedules_, (void*)seeds_, (void*)schedule_of_,
-                    (void*)params_, (void*)exp_avg_, (void*)exp_avg_sq_, (void*)log_})
-        if (p) cudaFree(p);
+    params_ = DeviceBuffer<float>(n, "parameters");
+    exp_avg_ = DeviceBuffer<float>(n, "Adam first moments");
+    exp_avg_sq_ = DeviceBuffer<float>(n, "Adam second moments");
+    SCA_CUDA_CHECK(cudaMemset(exp_avg_.get(), 0, n * sizeof(float)));
+    SCA_CUDA_CHECK(cudaMemset(exp_avg_sq_.get(), 0, n * sizeof(float)));
+    SCA_CUDA_CHECK(cudaMemset(params_.get(), 0, n * sizeof(float)));
 }
 
 void DeviceTrainer::set_state(int m, const float* params, const float* exp_avg, const float* exp_avg_sq) {
     const size_t P = model_.n_params, off = size_t(m) * P;
-    SCA_CUDA_CHECK(cudaMemcpy(params_ + off, params, P * sizeof(float), cudaMemcpyHostToDevice));
-    SCA_CUDA_CHECK(cudaMemcpy(exp_avg_ + off, exp_avg, P * sizeof(float), cudaMemcpyHostToDevice));
-    SCA_CUDA_CHECK(cudaMemcpy(exp_avg_sq_ + off, exp_avg_sq, P * sizeof(float), cudaMemcpyHostToDevice));
+    SCA_CUDA_CHECK(cudaMemcpy(params_.get() + off, params, P * sizeof(float), cudaMemcpyHostToDevice));
+    SCA_CUDA_CHECK(cudaMemcpy(exp_avg_.get() + off, exp_avg, P * sizeof(float), cudaMemcpyHostToDevice));
+    SCA_CUDA_CHECK(cudaMemcpy(exp_avg_sq_.get() + off, exp_avg_sq, P * sizeof(float), cudaMemcpyHostToDevice));
 }
 
 void DeviceTrainer::get_state(int m, float* params, float* exp_avg, float* exp_avg_sq) const {
     const size_t P = model_.n_params, off = size_t(m) * P;
-    SCA_CUDA_CHECK(cudaMemcpy(params, params_ + off, P * sizeof(float), cudaMemcpyDeviceToHost));
-    if (exp_avg) SCA_CUDA_CHECK(cudaMemcpy(exp_avg, exp_avg_ + off, P * sizeof(float), cudaMemcpyDeviceToHost));
+    SCA_CUDA_CHECK(cudaMemcpy(params, params_.get() + off, P * sizeof(float), cudaMemcpyDeviceToHost));
+    if (exp_avg) SCA_CUDA_CHECK(cudaMemcpy(exp_avg, exp_avg_.get() + off, P * sizeof(float), cudaMemcpyDeviceToHost));
     if (exp_avg_sq)
-        SCA_CUDA_CHECK(cudaMemcpy(exp_avg_sq, exp_avg_sq_ + off, P * sizeof(float), cudaMemcpyDeviceToHost));
+        SCA_CUDA_CHECK(cudaMemcpy(exp_avg_sq, exp_avg_sq_.get() + off, P * sizeof(float), cudaMemcpyDeviceToHost));
 }
 
 void DeviceTrainer::get_params_all(float* params) const {
-    SCA_CUDA_CHECK(cudaMemcpy(params, params_, size_t(n_models_) * model_.n_params * sizeof(float),
+    SCA_CUDA_CHECK(cudaMemcpy(params, params_.get(), size_t(n_models_) * model_.n_params * sizeof(float),
                               cudaMemcpyDeviceToHost));
 }
 
@@ -550,52 +547,45 @@ void DeviceTrainer::train(int first, int last, float* log) {
         throw CudaError("train: steps " + std::to_string(first) + ".." + std::to_string(last) +
                         " are outside the schedule (0.." + std::to_string(rows_ - 1) + ")");
     const size_t log_n = size_t(n_models_) * (last - first + 1) * model_.log_stride();
-    if (log && log_n > log_capacity_) {
-        if (log_) cudaFree(log_);
-        log_ = device_alloc<float>(log_n);
-        log_capacity_ = log_n;
+    if (log && log_n > log_.size()) {
+        log_ = DeviceBuffer<float>();  // free the smaller log first
+        log_ = DeviceBuffer<float>(log_n, "the training log");
     }
-    TrainArgs a{grid_, probabilities_, seeds_, schedules_, schedule_of_, rows_, params_, exp_avg_, exp_avg_sq_,
-                log ? log_ : nullptr, first, last};
+    TrainArgs a{grid_.get(),   probabilities_.get(), seeds_.get(),      schedules_.get(),
+                schedule_of_.get(), rows_,           params_.get(),     exp_avg_.get(),
+                exp_avg_sq_.get(),  log ? log_.get() : nullptr, first, last};
     train_kernel<<<n_models_, kFusedThreads, smem_bytes_>>>(model_, a);
     SCA_CUDA_CHECK_LAUNCH("train_kernel launch");
     SCA_CUDA_CHECK(cudaDeviceSynchronize());
-    if (log) SCA_CUDA_CHECK(cudaMemcpy(log, log_, log_n * sizeof(float), cudaMemcpyDeviceToHost));
+    if (log) SCA_CUDA_CHECK(cudaMemcpy(log, log_.get(), log_n * sizeof(float), cudaMemcpyDeviceToHost));
 }
 
 DeviceEvaluation DeviceTrainer::evaluate(int m, int step, const float* x, const float* labels,
                                          const std::vector<float>& weights, bool all_terms) const {
     const int B = model_.batch, D = model_.input_dim, L = model_.n_labels, R = model_.n_regs, P = model_.n_params;
-    std::vector<uint64_t> seed(1);
-    SCA_CUDA_CHECK(cudaMemcpy(seed.data(), seeds_ + m, sizeof(uint64_t), cudaMemcpyDeviceToHost));
-    float* d_x = x ? device_copy(std::vector<float>(x, x + size_t(D) * B)) : nullptr;
-    float* d_labels = x && L ? device_copy(std::vector<float>(labels, labels + size_t(L) * B)) : nullptr;
-    float* d_weights = device_copy(weights.empty() ? std::vector<float>{0.0f} : weights);
-    float* d_losses = device_alloc<float>(R + 2);
-    float* d_grad = device_alloc<float>(P);
-    float* d_out_x = device_alloc<float>(size_t(D) * B);
-    float* d_out_labels = device_alloc<float>(size_t(L > 0 ? L : 1) * B);
-    int* d_points = device_alloc<int>(B);
-    SCA_CUDA_CHECK(cudaMemset(d_points, 0xff, B * sizeof(int)));
-    EvaluateArgs a{grid_, probabilities_, seed[0], step, params_ + size_t(m) * P, d_x, d_labels, d_weights,
-                   all_terms ? 1 : 0, d_losses, d_grad, d_out_x, d_out_labels, d_points};
+    uint64_t seed = 0;
+    SCA_CUDA_CHECK(cudaMemcpy(&seed, seeds_.get() + m, sizeof(uint64_t), cudaMemcpyDeviceToHost));
+    DeviceBuffer<float> d_x, d_labels;
+    if (x) d_x = DeviceBuffer<float>(std::vector<float>(x, x + size_t(D) * B), "an evaluation batch");
+    if (x && L) d_labels = DeviceBuffer<float>(std::vector<float>(labels, labels + size_t(L) * B), "batch labels");
+    const DeviceBuffer<float> d_weights(weights.empty() ? std::vector<float>{0.0f} : weights, "term weights");
+    const DeviceBuffer<float> d_losses(size_t(R) + 2, "losses"), d_grad(size_t(P), "a gradient"),
+        d_out_x(size_t(D) * B, "the batch used"), d_out_labels(size_t(L > 0 ? L : 1) * B, "its labels");
+    const DeviceBuffer<int> d_points(size_t(B), "the batch's grid points");
+    SCA_CUDA_CHECK(cudaMemset(d_points.get(), 0xff, B * sizeof(int)));
+    EvaluateArgs a{grid_.get(), probabilities_.get(), seed, step, params_.get() + size_t(m) * P, d_x.get(),
+                   d_labels.get(), d_weights.get(), all_terms ? 1 : 0, d_losses.get(), d_grad.get(), d_out_x.get(),
+                   d_out_labels.get(), d_points.get()};
     evaluate_kernel<<<1, kFusedThreads, smem_bytes_>>>(model_, a);
     SCA_CUDA_CHECK_LAUNCH("evaluate_kernel launch");
     SCA_CUDA_CHECK(cudaDeviceSynchronize());
     DeviceEvaluation out;
-    std::vector<float> losses(R + 2);
-    out.grad.resize(P);
-    out.x.resize(size_t(D) * B);
+    const std::vector<float> losses = d_losses.download();
+    out.grad = d_grad.download();
+    out.x = d_out_x.download();
+    out.labels = d_out_labels.download();
     out.labels.resize(size_t(L) * B);
-    out.points.resize(B);
-    SCA_CUDA_CHECK(cudaMemcpy(losses.data(), d_losses, losses.size() * sizeof(float), cudaMemcpyDeviceToHost));
-    SCA_CUDA_CHECK(cudaMemcpy(out.grad.data(), d_grad, P * sizeof(float), cudaMemcpyDeviceToHost));
-    SCA_CUDA_CHECK(cudaMemcpy(out.x.data(), d_out_x, out.x.size() * sizeof(float), cudaMemcpyDeviceToHost));
-    if (L) SCA_CUDA_CHECK(cudaMemcpy(out.labels.data(), d_out_labels, out.labels.size() * sizeof(float), cudaMemcpyDeviceToHost));
-    SCA_CUDA_CHECK(cudaMemcpy(out.points.data(), d_points, B * sizeof(int), cudaMemcpyDeviceToHost));
-    for (void* p : {(void*)d_x, (void*)d_labels, (void*)d_weights, (void*)d_losses, (void*)d_grad, (void*)d_out_x,
-                    (void*)d_out_labels, (void*)d_points})
-        if (p) cudaFree(p);
+    out.points = d_points.download();
     out.recon = losses[0];
     out.reg.assign(losses.begin() + 1, losses.begin() + 1 + R);
     out.total = losses[1 + R];
@@ -621,8 +611,8 @@ std::string device_description() {
     cudaDeviceProp prop{};
     int driver = 0, runtime = 0;
     SCA_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
-    cudaDriverGetVersion(&driver);
-    cudaRuntimeGetVersion(&runtime);
+    SCA_CUDA_CHECK(cudaDriverGetVersion(&driver));
+    SCA_CUDA_CHECK(cudaRuntimeGetVersion(&runtime));
     return std::string(prop.name) + ", sm_" + std::to_string(prop.major) + std::to_string(prop.minor) + ", " +
            std::to_string(prop.multiProcessorCount) + " SMs, driver API " + std::to_string(driver / 1000) + "." +
            std::to_string((driver % 1000) / 10) + ", runtime " + std::to_string(runtime / 1000) + "." +

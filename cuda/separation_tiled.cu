@@ -100,12 +100,6 @@ __global__ void __launch_bounds__(kReduceThreads) weighted_sum_kernel(const floa
     if (threadIdx.x == 0) *out = total;
 }
 
-float* alloc(size_t n) {
-    float* p = nullptr;
-    SCA_CUDA_CHECK(cudaMalloc(&p, n * sizeof(float)));
-    return p;
-}
-
 }  // namespace
 
 DeviceSeparation::DeviceSeparation(const SeparationProblem& problem, const std::vector<float>& z,
@@ -115,25 +109,18 @@ DeviceSeparation::DeviceSeparation(const SeparationProblem& problem, const std::
     if (B <= 0 || K <= 0 || K > kMaxLatent || z.size() != size_t(B) * K || omega.size() != size_t(B))
         throw CudaError("DeviceSeparation: z must be [B][K] with 0 < K <= 32 and omega [B]");
     splits_ = B / 512 < 1 ? 1 : (B / 512 > 32 ? 32 : B / 512);
-    z_ = alloc(z.size());
-    u_ = alloc(z.size());
-    omega_ = alloc(B);
-    partial_ = alloc(size_t(splits_) * B * (K + 1));
-    row_loss_ = alloc(B);
-    dz_ = alloc(z.size());
-    loss_ = alloc(1);
-    SCA_CUDA_CHECK(cudaMemcpy(z_, z.data(), z.size() * sizeof(float), cudaMemcpyHostToDevice));
-    SCA_CUDA_CHECK(cudaMemcpy(omega_, omega.data(), B * sizeof(float), cudaMemcpyHostToDevice));
-}
-
-DeviceSeparation::~DeviceSeparation() {
-    for (float* p : {z_, u_, omega_, partial_, row_loss_, dz_, loss_})
-        if (p) cudaFree(p);
+    z_ = DeviceBuffer<float>(z, "latents");
+    u_ = DeviceBuffer<float>(z.size(), "unit vectors");
+    omega_ = DeviceBuffer<float>(omega, "reduction weights");
+    partial_ = DeviceBuffer<float>(size_t(splits_) * B * (K + 1), "partial sums");
+    row_loss_ = DeviceBuffer<float>(size_t(B), "row losses");
+    dz_ = DeviceBuffer<float>(z.size(), "the latent gradient");
+    loss_ = DeviceBuffer<float>(1, "the loss");
 }
 
 void DeviceSeparation::run() {
     const int B = p_.batch, K = p_.latent;
-    unit_vectors_kernel<<<(B + 255) / 256, 256>>>(z_, B, K, u_);
+    unit_vectors_kernel<<<(B + 255) / 256, 256>>>(z_.get(), B, K, u_.get());
     SCA_CUDA_CHECK_LAUNCH("unit_vectors_kernel");
     int cols = (B + splits_ - 1) / splits_;
     cols = (cols + kTileCols - 1) / kTileCols * kTileCols;
@@ -141,8 +128,8 @@ void DeviceSeparation::run() {
     switch (K) {
 #define SCA_SEPARATION_CASE(KK)                                                                                    \
     case KK:                                                                                                       \
-        separation_tile_kernel<KK><<<grid, kTileRows>>>(u_, omega_, B, K, p_.power, p_.shift, p_.weight, cols,     \
-                                                        partial_);                                                 \
+        separation_tile_kernel<KK><<<grid, kTileRows>>>(u_.get(), omega_.get(), B, K, p_.power, p_.shift, p_.weight, cols,     \
+                                                        partial_.get());                                                 \
         break;
         SCA_SEPARATION_CASE(2)
         SCA_SEPARATION_CASE(3)
@@ -152,49 +139,39 @@ void DeviceSeparation::run() {
         SCA_SEPARATION_CASE(8)
 #undef SCA_SEPARATION_CASE
         default:
-            separation_tile_kernel<0><<<grid, kTileRows>>>(u_, omega_, B, K, p_.power, p_.shift, p_.weight, cols,
-                                                           partial_);
+            separation_tile_kernel<0><<<grid, kTileRows>>>(u_.get(), omega_.get(), B, K, p_.power, p_.shift, p_.weight, cols,
+                                                           partial_.get());
     }
     SCA_CUDA_CHECK_LAUNCH("separation_tile_kernel");
-    separation_combine_kernel<<<(B + 255) / 256, 256>>>(z_, partial_, B, K, splits_, row_loss_, dz_);
+    separation_combine_kernel<<<(B + 255) / 256, 256>>>(z_.get(), partial_.get(), B, K, splits_, row_loss_.get(), dz_.get());
     SCA_CUDA_CHECK_LAUNCH("separation_combine_kernel");
-    weighted_sum_kernel<<<1, kReduceThreads>>>(omega_, row_loss_, B, loss_);
+    weighted_sum_kernel<<<1, kReduceThreads>>>(omega_.get(), row_loss_.get(), B, loss_.get());
     SCA_CUDA_CHECK_LAUNCH("weighted_sum_kernel");
 }
 
 double DeviceSeparation::time_ms(int reps) {
     run();
     SCA_CUDA_CHECK(cudaDeviceSynchronize());
-    cudaEvent_t start, stop;
-    SCA_CUDA_CHECK(cudaEventCreate(&start));
-    SCA_CUDA_CHECK(cudaEventCreate(&stop));
-    SCA_CUDA_CHECK(cudaEventRecord(start));
+    const DeviceEvent start, stop;
+    SCA_CUDA_CHECK(cudaEventRecord(start.get()));
     for (int r = 0; r < reps; ++r) run();
-    SCA_CUDA_CHECK(cudaEventRecord(stop));
-    SCA_CUDA_CHECK(cudaEventSynchronize(stop));
+    SCA_CUDA_CHECK(cudaEventRecord(stop.get()));
+    SCA_CUDA_CHECK(cudaEventSynchronize(stop.get()));
     float ms = 0;
-    SCA_CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
-    cudaEventDestroy(start);
-    cudaEventDestroy(stop);
+    SCA_CUDA_CHECK(cudaEventElapsedTime(&ms, start.get(), stop.get()));
     return double(ms) / reps;
 }
 
 float DeviceSeparation::loss() const {
-    float v = 0;
-    SCA_CUDA_CHECK(cudaMemcpy(&v, loss_, sizeof(float), cudaMemcpyDeviceToHost));
-    return v;
+    return loss_.download()[0];
 }
 
 std::vector<float> DeviceSeparation::row_loss() const {
-    std::vector<float> v(p_.batch);
-    SCA_CUDA_CHECK(cudaMemcpy(v.data(), row_loss_, v.size() * sizeof(float), cudaMemcpyDeviceToHost));
-    return v;
+    return row_loss_.download();
 }
 
 std::vector<float> DeviceSeparation::dz() const {
-    std::vector<float> v(size_t(p_.batch) * p_.latent);
-    SCA_CUDA_CHECK(cudaMemcpy(v.data(), dz_, v.size() * sizeof(float), cudaMemcpyDeviceToHost));
-    return v;
+    return dz_.download();
 }
 
 double DeviceSeparation::flops() const {

@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <vector>
 
+#include "cuda/device_buffer.hpp"
+
 namespace sca::cuda {
 
 struct SeparationProblem {
@@ -21,7 +23,6 @@ class DeviceSeparation {
 public:
     // z: normalized latents, sample-major [B][K]; omega: reduction weights [B].
     DeviceSeparation(const SeparationProblem& problem, const std::vector<float>& z, const std::vector<float>& omega);
-    ~DeviceSeparation();
     DeviceSeparation(const DeviceSeparation&) = delete;
     DeviceSeparation& operator=(const DeviceSeparation&) = delete;
 
@@ -38,8 +39,7 @@ public:
 private:
     SeparationProblem p_;
     int splits_ = 1;
-    float *z_ = nullptr, *u_ = nullptr, *omega_ = nullptr, *partial_ = nullptr, *row_loss_ = nullptr, *dz_ = nullptr,
-          *loss_ = nullptr;
+    DeviceBuffer<float> z_, u_, omega_, partial_, row_loss_, dz_, loss_;
 };
 
 }  // namespace sca::cuda

@@ -1,6 +1,7 @@
 // The sweep's GPU path: a group of compatible runs through MultiModelTrainer,
 // trained to each validation step in turn and validated there, like run.cpp
-// does for one run.
+// does for one run. A group larger than the free device memory holds trains
+// in as many launches as it needs.
 #include "host/sweep_gpu.hpp"
 
 #include <algorithm>
@@ -9,11 +10,9 @@
 
 namespace sca {
 
-std::string gpu_group_incompatibility(const ExperimentConfig& a, const ExperimentConfig& b) {
-    return cuda::incompatibility(a, b);
-}
+namespace {
 
-std::vector<GroupRunResult> train_group_on_gpu(const std::vector<ExperimentConfig>& configs) {
+std::vector<GroupRunResult> train_launch(const std::vector<ExperimentConfig>& configs) {
     cuda::MultiModelTrainer trainer(configs);
     const int M = trainer.size();
     const ExperimentConfig& first = configs.front();
@@ -31,6 +30,26 @@ std::vector<GroupRunResult> train_group_on_gpu(const std::vector<ExperimentConfi
         t = stop + 1;
     }
     for (int m = 0; m < M; ++m) out[m].state = trainer.state(m);
+    return out;
+}
+
+}  // namespace
+
+std::string gpu_group_incompatibility(const ExperimentConfig& a, const ExperimentConfig& b) {
+    return cuda::incompatibility(a, b);
+}
+
+std::vector<GroupRunResult> train_group_on_gpu(const std::vector<ExperimentConfig>& configs) {
+    const int rows = configs.front().last_step() + 1;
+    const cuda::DeviceFootprint need = cuda::device_footprint(cuda::fused_model_for(configs.front()), rows, rows);
+    // Leave a tenth of the free memory to the runtime and other processes.
+    const int fit = std::max(1, need.models_within(cuda::device_memory().first / 10 * 9));
+    std::vector<GroupRunResult> out;
+    for (size_t begin = 0; begin < configs.size(); begin += size_t(fit)) {
+        const size_t end = std::min(configs.size(), begin + size_t(fit));
+        auto part = train_launch({configs.begin() + long(begin), configs.begin() + long(end)});
+        for (auto& r : part) out.push_back(std::move(r));
+    }
     return out;
 }
 

@@ -2,6 +2,8 @@
 // outside our code (PyTorch and numpy, tools/check-evaluation.py).
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <sys/wait.h>
@@ -17,14 +19,14 @@ const std::string kSource = SCA_SOURCE_DIR;
 
 // Runs a shell command; returns its exit status, stdout+stderr in `output`.
 int sh(const std::string& command, std::string* output = nullptr) {
-    const fs::path log = fs::temp_directory_path() / "sca_test_eval_cli.log";
+    const fs::path log = fs::temp_directory_path() / ("sca_test_eval_cli-" + std::to_string(::getpid()) + ".log");
     const int status = std::system((command + " > '" + log.string() + "' 2>&1").c_str());
     if (output) *output = sca::read_file(log.string());
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 fs::path fresh(const std::string& name) {
-    const fs::path d = fs::temp_directory_path() / name;
+    const fs::path d = fs::temp_directory_path() / (name + "-" + std::to_string(::getpid()));  // ctest -j runs cases side by side
     fs::remove_all(d);
     return d;
 }

@@ -1,6 +1,8 @@
 // Interventions (SPEC 7) on models whose right answer is known in closed form.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -182,7 +184,7 @@ TEST_CASE("a pruned model saves as a smaller PyTorch-named checkpoint that loads
     const ModelShape shape{3, 16, 2, 5};
     const Model m{shape, init_parameters(shape, 11)};
     const Model pruned = prune(m, {0, 2});
-    const auto path = (std::filesystem::temp_directory_path() / "sca_test_pruned.safetensors").string();
+    const auto path = (std::filesystem::temp_directory_path() / ("sca_test_pruned-" + std::to_string(::getpid()) + ".safetensors")).string();
     save_model(path, pruned, {{"pruned_dims", "[0,2]"}});
     const TensorFile f = load_safetensors(path);
     CHECK(f.tensors.at("encoder.4.weight").shape == std::vector<int64_t>{3, 16});

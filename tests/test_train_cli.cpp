@@ -2,6 +2,8 @@
 // to replace an existing run.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <sys/wait.h>
@@ -9,7 +11,7 @@
 namespace fs = std::filesystem;
 
 TEST_CASE("sca train without --out writes runs/<config name> and never replaces it", "[cli][training]") {
-    const fs::path work = fs::temp_directory_path() / "sca_test_train_default_out";
+    const fs::path work = fs::temp_directory_path() / ("sca_test_train_default_out-" + std::to_string(::getpid()));
     fs::remove_all(work);
     fs::create_directories(work);
     const std::string cmd = "cd '" + work.string() + "' && " + SCA_BINARY + " train " + SCA_SOURCE_DIR +
