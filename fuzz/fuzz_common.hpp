@@ -1,3 +1,8 @@
+// The targets run from the project root (tools/fuzz.sh does) and name its
+// files by relative paths: no message, and so nothing the mutator learns
+// from, depends on where the checkout lives, and the gate explores the same
+// inputs in every clone.
+//
 // What every fuzz target accepts: the reader returns, or throws ConfigError
 // (bad input, reported with a message). Any other exception is a bug: the
 // user would see a message without a file, line or key, so abort and let

@@ -12,7 +12,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string text(reinterpret_cast<const char*>(data), size);
     // A source inside experiments/ so a relative schedule.csv can name the
     // project's dopesheets.
-    const std::string source = std::string(SCA_SOURCE_DIR) + "/experiments/fuzz.yaml";
+    const std::string source = "experiments/fuzz.yaml";
     sca::fuzz::expect_config_errors_only([&] {
         const sca::ExperimentConfig cfg = sca::parse_experiment(text, source);
         sca::evaluation_settings(cfg, cfg.model.latent);

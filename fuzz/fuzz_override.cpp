@@ -3,6 +3,8 @@
 // and validated as the trainer would (parse_experiment with overrides).
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <vector>
@@ -14,7 +16,11 @@ namespace {
 
 const std::string& base_config() {
     static const std::string text = [] {
-        std::ifstream f(std::string(SCA_SOURCE_DIR) + "/experiments/anchored.yaml");
+        std::ifstream f("experiments/anchored.yaml");
+        if (!f) {
+            std::fprintf(stderr, "fuzz_override: run it from the project root (experiments/anchored.yaml)\n");
+            std::exit(2);
+        }
         std::stringstream ss;
         ss << f.rdbuf();
         return ss.str();
@@ -29,7 +35,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::vector<std::string> overrides;
     std::istringstream in(text);
     for (std::string line; std::getline(in, line) && overrides.size() < 16;) overrides.push_back(line);
-    const std::string source = std::string(SCA_SOURCE_DIR) + "/experiments/anchored.yaml";
+    const std::string source = "experiments/anchored.yaml";
     sca::fuzz::expect_config_errors_only([&] {
         // apply_override alone, on a fresh tree: it must never throw anything but ConfigError.
         YAML::Node root = YAML::Load(base_config());

@@ -9,7 +9,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string text(reinterpret_cast<const char*>(data), size);
     // Inside experiments/sweeps/ so `base: ../anchored.yaml` names a real experiment.
-    const std::string source = std::string(SCA_SOURCE_DIR) + "/experiments/sweeps/fuzz.yaml";
+    const std::string source = "experiments/sweeps/fuzz.yaml";
     sca::fuzz::expect_config_errors_only([&] {
         const sca::SweepSpec spec = sca::parse_sweep(text, source);
         const auto runs = sca::expand_sweep(spec, false);
