@@ -250,6 +250,46 @@ axes:
     CHECK(c.groups.at(0).missing == 4080);
 }
 
+TEST_CASE("a diverging run is recorded as failed and the sweep goes on with the rest", "[sweep][numerical]") {
+    TempDir t("diverge");
+    // lr 1e30 from step 10 on makes the run's weights overflow; the other value trains normally.
+    const std::string file = t.write("s.yaml", R"(base: tiny.yaml
+axes:
+  - schedule.keyframes.2.lr: [0.05, 1.0e30]
+  - seed: 0..1
+)");
+    const std::string out = (t.path / "out").string();
+    SweepOptions o;
+    o.sweep_file = file;
+    o.out = out;
+    o.quiet = true;
+    o.jobs = 2;
+    o.backend = "cpu";
+    const SweepReport r = run_sweep(o);
+    CHECK(r.selected == 4);
+    REQUIRE(r.failures.size() == 2);
+    for (const auto& f : r.failures) {
+        INFO(f);
+        CHECK_THAT(f, Catch::StartsWith("1.0e30_") && Catch::Contains(": step ") && Catch::Contains("not finite"));
+    }
+    CHECK(markers(out).size() == 2);  // the two good runs finished
+    size_t failed_dirs = 0;
+    for (const auto& d : fs::directory_iterator(fs::path(out) / sweep_files::kRuns)) {
+        const bool failed = fs::exists(d.path() / sweep_files::kFailed), done = fs::exists(d.path() / sweep_files::kDone);
+        CHECK(failed != done);  // each run is one or the other
+        if (failed) {
+            ++failed_dirs;
+            const auto j = nlohmann::json::parse(read_file((d.path() / sweep_files::kFailed).string()));
+            CHECK_THAT(j.at("error").get<std::string>(), Catch::Contains("not finite"));
+        }
+    }
+    CHECK(failed_dirs == 2);
+    // A rerun retries only the failed runs (and they fail the same way).
+    const SweepReport again = run_sweep(o);
+    CHECK(again.skipped == 2);
+    CHECK(again.failures.size() == 2);
+}
+
 TEST_CASE("a changed sweep never mixes its runs with finished runs of another config", "[sweep][resume]") {
     TempDir t("stale");
     const std::string out = (t.path / "out").string();
