@@ -396,14 +396,19 @@ std::string to_yaml(const YAML::Node& node) {
 
 ExperimentConfig parse_experiment(const std::string& yaml_text, const std::string& source,
                                   const std::vector<std::string>& overrides) {
-    ConfigContext ctx;
-    ctx.source = source;
     YAML::Node root;
     try {
         root = YAML::Load(yaml_text);
     } catch (const YAML::ParserException& e) {
         throw ConfigError(source + ":" + std::to_string(e.mark.line + 1), "", "invalid YAML: " + e.msg);
     }
+    return parse_experiment_tree(root, source, overrides);
+}
+
+ExperimentConfig parse_experiment_tree(YAML::Node root, const std::string& source,
+                                       const std::vector<std::string>& overrides) {
+    ConfigContext ctx;
+    ctx.source = source;
     if (!root.IsDefined() || root.IsNull()) throw ConfigError(source, "", "the file is empty");
     if (!root.IsMap()) throw ConfigError(source, "", "expected a mapping at the top level");
     for (const auto& o : overrides) ctx.overrides[apply_override(root, o, source)] = o;

@@ -77,6 +77,10 @@ struct ExperimentConfig {
 ExperimentConfig load_experiment(const std::string& path, const std::vector<std::string>& overrides = {});
 ExperimentConfig parse_experiment(const std::string& yaml_text, const std::string& source,
                                   const std::vector<std::string>& overrides = {});
+// The same from a parsed tree, which the overrides modify. A tree without its
+// file's marks (a YAML::Clone) gives messages without line numbers.
+ExperimentConfig parse_experiment_tree(YAML::Node root, const std::string& source,
+                                       const std::vector<std::string>& overrides = {});
 
 // Sets one dotted key in a YAML tree. Sequence elements are addressed by
 // index or, for lists of named maps (regularizers), by name. Returns the

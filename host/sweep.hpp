@@ -44,6 +44,9 @@ struct SweepAxis {
     std::string where;  // file:line of the axis
 };
 
+// The most runs one sweep may expand to.
+inline constexpr size_t kMaxSweepRuns = 1'000'000;
+
 struct SweepSpec {
     std::string source;                 // the sweep file
     std::vector<std::string> bases;     // experiment files, resolved against the sweep file's folder

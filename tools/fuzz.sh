@@ -3,7 +3,7 @@
 # each from a fresh corpus of the project's own files.
 #   tools/fuzz.sh              the gate CI runs: every target, a fixed seed and a
 #                              fixed number of inputs (FUZZ_RUNS, or a per-target
-#                              count of about 30 s), so the same commit explores
+#                              count of about 60 s), so the same commit explores
 #                              the same inputs on every machine
 #   tools/fuzz.sh safetensors  one target (experiment, override, dopesheet, safetensors, sweep)
 #   FUZZ_SECONDS=600 FUZZ_SEED=$RANDOM tools/fuzz.sh   exploration: time-bounded, a new seed
@@ -15,8 +15,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 seconds=${FUZZ_SECONDS:-}
-# Inputs per target for the gate: about 30 s each on a 2-core CI machine.
-declare -A gate_runs=([experiment]=40000 [override]=20000 [sweep]=100000 [dopesheet]=300000 [safetensors]=200000)
+# Inputs per target for the gate: about 60 s each on a 2-core CI machine.
+declare -A gate_runs=([experiment]=80000 [override]=40000 [sweep]=200000 [dopesheet]=600000 [safetensors]=400000)
 timeout_s=${FUZZ_TIMEOUT:-10}
 malloc_mb=${FUZZ_MALLOC_MB:-1024}
 build=${FUZZ_BUILD_DIR:-build-fuzz}
