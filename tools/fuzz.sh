@@ -59,7 +59,7 @@ for t in "${targets[@]}"; do
     fi
   fi
   # Determinism also needs fixed addresses (pointer comparisons feed the
-  # mutator) and no timed re-reads of the corpus directory.
+  # mutator), a fixed environment and no timed re-reads of the corpus directory.
   launch=()
   if [[ -n $seconds ]]; then
     bound=(-max_total_time="$seconds"); what="${seconds}s"
@@ -67,6 +67,9 @@ for t in "${targets[@]}"; do
     runs=${FUZZ_RUNS:-${gate_runs[$t]:-50000}}
     bound=(-runs="$runs" -max_total_time=600 -reload=0); what="$runs inputs"
     setarch "$(uname -m)" -R true 2>/dev/null && launch=(setarch "$(uname -m)" -R)
+    # A fixed environment: its size moves the stack, and stack addresses reach
+    # the mutator through pointer comparisons (std::string's SSO check).
+    launch=(env -i PATH=/usr/bin:/bin ASAN_OPTIONS="$ASAN_OPTIONS" UBSAN_OPTIONS="$UBSAN_OPTIONS" "${launch[@]}")
   fi
   echo "== fuzz_$t: $what from $(ls "$corpus" | wc -l) seeds, seed ${FUZZ_SEED:-1}"
   start=$SECONDS
