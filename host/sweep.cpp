@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -261,16 +262,19 @@ std::vector<std::string> sweep_columns(const SweepSpec& spec) {
     return c;
 }
 
-std::vector<SweepRun> expand_sweep(const SweepSpec& spec, bool resolve) {
+size_t sweep_run_count(const SweepSpec& spec) {
     size_t total = spec.bases.size();
-    for (const auto& a : spec.axes) {
-        total *= a.values.size();
-        // Planning resolves and validates every run (about 0.5 ms and 2.3 KB each
-        // here), and every shard plans the whole sweep: a million runs is minutes.
-        if (total > kMaxSweepRuns)
-            throw ConfigError(spec.source, "axes",
-                              fmt::format("expands to more than {} runs (split it into several sweeps)", kMaxSweepRuns));
-    }
+    for (const auto& a : spec.axes) total = std::min(total * a.values.size(), kMaxSweepRuns + 1);  // no overflow
+    return total;
+}
+
+std::vector<SweepRun> expand_sweep(const SweepSpec& spec, bool resolve) {
+    const size_t total = sweep_run_count(spec);
+    // Planning resolves and validates every run (about 0.5 ms and 2.3 KB each
+    // here), and every shard plans the whole sweep: a million runs is minutes.
+    if (total > kMaxSweepRuns)
+        throw ConfigError(spec.source, "axes",
+                          fmt::format("expands to more than {} runs (split it into several sweeps)", kMaxSweepRuns));
     // Each base is parsed once; a run clones the tree (parsing is most of the
     // cost of planning a large sweep). A run that fails is parsed again from
     // the text, so its message has the file's line numbers.

@@ -67,6 +67,8 @@ struct SweepRun {
 };
 
 SweepSpec parse_sweep(const std::string& yaml_text, const std::string& source);
+// How many runs the sweep expands to, saturated at kMaxSweepRuns + 1.
+size_t sweep_run_count(const SweepSpec& spec);
 SweepSpec load_sweep(const std::string& path);
 
 // Every run of the sweep in order. With `resolve`, each run's config is loaded

@@ -129,11 +129,6 @@ double evaluate_into(const std::string& dir, const ExperimentConfig& cfg, bool g
     return since(t0);
 }
 
-// A GPU group's run, written by run.cpp's own writer so the formats cannot drift.
-void write_group_outputs(const std::string& dir, const ExperimentConfig& cfg, const GroupRunResult& r) {
-    write_run_outputs(cfg, dir, r.log, r.validation, r.state, "cuda");
-}
-
 class SweepProgress {
 public:
     SweepProgress(size_t total, size_t skipped, bool quiet)
@@ -291,7 +286,9 @@ SweepReport run_sweep(const SweepOptions& o) {
                         bool finite = true;
                         for (const auto& s : results[m].log) finite = finite && std::isfinite(s.total);
                         if (!finite) throw std::runtime_error("the loss is not finite");
-                        write_group_outputs(sweep_run_dir(o.out, r.id), configs[m], results[m]);
+                        // run.cpp's own writer, so the formats cannot drift.
+                        write_run_outputs(configs[m], sweep_run_dir(o.out, r.id), results[m].log,
+                                          results[m].validation, results[m].state, "cuda");
                         finish_run(r, configs[m], "cuda", per_run);
                     } catch (const std::exception& e) {
                         fail(r, e.what());

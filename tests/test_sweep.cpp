@@ -68,6 +68,17 @@ std::string error_of(const std::string& sweep_text, const TempDir& dir) {
     return "(no error)";
 }
 
+// A quiet CPU sweep of `file` into `out` on two threads.
+SweepOptions cpu_sweep(const std::string& file, const std::string& out) {
+    SweepOptions o;
+    o.sweep_file = file;
+    o.out = out;
+    o.quiet = true;
+    o.jobs = 2;
+    o.backend = "cpu";
+    return o;
+}
+
 std::map<std::string, std::string> markers(const std::string& out) {
     std::map<std::string, std::string> m;
     for (const auto& d : fs::directory_iterator(fs::path(out) / sweep_files::kRuns))
@@ -204,13 +215,8 @@ axes:
   - seed: 0..15
 )");
     const std::string out = (t.path / "out").string();
-    SweepOptions o;
-    o.sweep_file = file;
-    o.out = out;
+    SweepOptions o = cpu_sweep(file, out);
     o.shard = {0, 256};
-    o.quiet = true;
-    o.jobs = 2;
-    o.backend = "cpu";
     o.max_runs = 6;  // the interruption: only 6 runs get to finish
     const SweepReport first = run_sweep(o);
     CHECK(first.planned == 4096);
@@ -259,12 +265,7 @@ axes:
   - seed: 0..1
 )");
     const std::string out = (t.path / "out").string();
-    SweepOptions o;
-    o.sweep_file = file;
-    o.out = out;
-    o.quiet = true;
-    o.jobs = 2;
-    o.backend = "cpu";
+    const SweepOptions o = cpu_sweep(file, out);
     const SweepReport r = run_sweep(o);
     CHECK(r.selected == 4);
     REQUIRE(r.failures.size() == 2);

@@ -13,7 +13,6 @@
 # build-fuzz/artifacts/<target>/ (copy it to fuzz/regressions/ with the fix).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$PWD
 seconds=${FUZZ_SECONDS:-}
 # Inputs per target for the gate: about 60 s each on a 2-core CI machine.
 declare -A gate_runs=([experiment]=80000 [override]=40000 [sweep]=200000 [dopesheet]=600000 [safetensors]=400000)
