@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The isolated setup (SPEC 6) trained in PyTorch eager on the GPU: the
+"""The isolated setup (docs/method.md §6) trained in PyTorch eager on the GPU: the
 baseline for the CUDA trainer's speed ratio. Same model, loss terms, Adam
 and keyframe schedule; batches come from torch's generator, not Philox, so
 the numbers are comparable in cost, not in bits.

@@ -175,7 +175,7 @@ __device__ bool loss(const FusedModel& M, float* s, const float* weights, bool a
             reg[r] = nanf("");
             continue;
         }
-        // Reduction weights omega_i (SPEC 2).
+        // Reduction weights omega_i (docs/method.md §2).
         if (R.n_affinities == 0) {
             for (int i = threadIdx.x; i < B; i += blockDim.x) omega[i] = 1.0f / float(B);
             __syncthreads();

@@ -1,5 +1,5 @@
 // Model and training-state files. model.safetensors holds exactly the
-// PyTorch model's state_dict (names and [out, in] layouts of SPEC 1);
+// PyTorch model's state_dict (names and [out, in] layouts of docs/method.md §1);
 // optimizer.safetensors holds everything a resume needs, in one atomic file.
 #pragma once
 #include <string>

@@ -1,6 +1,6 @@
 // sca report RUN_DIR | SWEEP_DIR: figures and one self-contained report.html.
 // This side finds the runs, resolves each run's schedule (keyframe steps and
-// keyed values, SPEC 5) and selects among the runs (SPEC 8) with the same code
+// keyed values, docs/method.md §5) and selects among the runs (docs/method.md §8) with the same code
 // as training and `sca select`; it writes those facts to DIR/report/manifest.json
 // and hands over to tools/report.py (numpy + matplotlib), which draws.
 #include <nlohmann/json.hpp>
@@ -123,7 +123,7 @@ std::map<std::string, std::string> setups_from_collect_csv(const fs::path& csv) 
     return setup_of;
 }
 
-// Pareto front and best run (SPEC 8), as `sca select` has them, within each
+// Pareto front and best run (docs/method.md §8), as `sca select` has them, within each
 // setup: the collect table's `base` where there is one, else runs with the
 // same objectives (the same regularizers and scored intervention).
 void add_selection(nlohmann::json& manifest, const std::string& score_by, const std::map<std::string, std::string>& setup_of) {

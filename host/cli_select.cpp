@@ -1,4 +1,4 @@
-// sca select RUN_DIR...: the Pareto front of SPEC 8 and the best run.
+// sca select RUN_DIR...: the Pareto front of docs/method.md §8 and the best run.
 #include <fmt/format.h>
 
 #include <cstdio>

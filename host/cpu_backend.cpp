@@ -19,7 +19,7 @@ namespace sca {
 namespace {
 
 // Separation powers underflow into subnormals, which are very slow on x86
-// (SPEC 9); flushing them changes no result and is deterministic.
+// (docs/method.md §9); flushing them changes no result and is deterministic.
 class FlushDenormals {
 public:
     FlushDenormals() {

@@ -1,4 +1,4 @@
-// The RGB data of SPEC 3: the training grid, the validation set, and batches
+// The RGB data of docs/method.md §3: the training grid, the validation set, and batches
 // drawn from the counter-based stream with per-draw stochastic labels.
 #pragma once
 #include <vector>

@@ -1,4 +1,4 @@
-// Evaluation of a trained model and its interventions (SPEC 8): errors of the
+// Evaluation of a trained model and its interventions (docs/method.md §8): errors of the
 // 17 named colours with clamped output, the HSV similarity to the anchor
 // colour, each intervention's score (r^2 of error against similarity^q over
 // the n^3 training grid), the geometric bounds, and the latents and
@@ -56,11 +56,11 @@ struct NamedColour {
     std::string name;
     std::array<float, 3> rgb;
 };
-// The 17 colours of SPEC 8: 12 hues at 30 degree steps with S = V = 1, then 5 grays.
+// The 17 colours of docs/method.md §8: 12 hues at 30 degree steps with S = V = 1, then 5 grays.
 const std::vector<NamedColour>& named_colours();
 
 std::array<float, 3> hsv_to_rgb(float h, float s, float v);  // h in [0, 1)
-// SPEC 8's similarity of an RGB colour to the anchor colour.
+// docs/method.md §8's similarity of an RGB colour to the anchor colour.
 float similarity_to_anchor(const std::array<float, 3>& rgb, const std::array<float, 3>& anchor_rgb);
 // Mean over channels of (output - input)^2 (output already clamped).
 float colour_error(const float* output, const float* input, int channels);

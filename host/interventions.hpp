@@ -1,4 +1,4 @@
-// Interventions on a trained model (SPEC 7): suppression edits the normalized
+// Interventions on a trained model (docs/method.md §7): suppression edits the normalized
 // latent before the decoder; ablation zeroes the weights that produce and
 // consume chosen latent dims; pruning removes them (K shrinks) and gives the
 // same outputs as ablation.
@@ -28,7 +28,7 @@ struct Suppression {
     float power = 0;               // p
 };
 
-// The gain g(d) of SPEC 7 for an alignment d = clamp(z . a_hat, 0, 1).
+// The gain g(d) of docs/method.md §7 for an alignment d = clamp(z . a_hat, 0, 1).
 float suppression_gain(float d, const Suppression& s);
 // Applies suppression in place to z, feature-major [K][B].
 void suppress(const Suppression& s, float* z, int K, int B);

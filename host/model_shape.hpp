@@ -1,5 +1,5 @@
 // The autoencoder's shape and where each Linear layer's tensors sit in one
-// flat parameter vector (SPEC 1). Layer order: encoder Linears, then decoder.
+// flat parameter vector (docs/method.md §1). Layer order: encoder Linears, then decoder.
 #pragma once
 #include <cstddef>
 #include <string>

@@ -1,4 +1,4 @@
-// The loss of SPEC 2 on the CPU: reconstruction MSE plus each weighted
+// The loss of docs/method.md §2 on the CPU: reconstruction MSE plus each weighted
 // regularizer, reduced over the batch (plain mean, or label-affinity
 // weighted), and its gradient through the network.
 #pragma once

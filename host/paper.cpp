@@ -182,7 +182,7 @@ std::string run_paper(const PaperOptions& o) {
         }
         md += "\n";
     }
-    md += "Best seed: the highest score (of the setup's `select_by` intervention) on the Pareto front of SPEC 8.\n";
+    md += "Best seed: the highest score (of the setup's `select_by` intervention) on the Pareto front of docs/method.md §8.\n";
     for (const auto& s : setups)
         md += fmt::format("- {}: selected by `{}`; {} of {} runs on the front; best seed {}.\n", s.name, s.select_by, s.front,
                           s.seeds.size(), s.seeds[s.best].seed);

@@ -1,4 +1,4 @@
-// The paper's comparison (SPEC 10) in one command: trains many seeds of each
+// The paper's comparison (docs/method.md §10) in one command: trains many seeds of each
 // setup in parallel, evaluates them, selects the best run of each setup from
 // its Pareto front, and writes a markdown table of min / median / max.
 #pragma once

@@ -1,4 +1,4 @@
-// Keyframe schedules (SPEC 5): rows of (step, some property values), resolved
+// Keyframe schedules (docs/method.md §5): rows of (step, some property values), resolved
 // to absolute steps, then each property interpolated over its own keys.
 #pragma once
 #include <map>

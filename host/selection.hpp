@@ -1,4 +1,4 @@
-// Selecting among seeds (SPEC 8): the Pareto front of runs minimising the
+// Selecting among seeds (docs/method.md §8): the Pareto front of runs minimising the
 // final validation recon and each validated regularizer loss while
 // maximising an intervention's score; the best run is the front's highest score.
 #pragma once

@@ -1,6 +1,6 @@
 // The separation term on the CPU, vectorized along the batch. Each pair is
 // visited once (j > i) and feeds both rows, since c_ij = c_ji and the mask is
-// symmetric. The pair math is SPEC 2's, the same as separation_pair() in
+// symmetric. The pair math is docs/method.md §2's, the same as separation_pair() in
 // kernels/regularizers.hpp (the GPU's; a test holds the two equal), written
 // over fixed 8-lane chunks so the compiler keeps each chunk in registers.
 #pragma once

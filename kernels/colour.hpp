@@ -1,4 +1,4 @@
-// Colour math shared by data labelling and evaluation (SPEC 3 and 8).
+// Colour math shared by data labelling and evaluation (docs/method.md §3 and 8).
 #pragma once
 #include <cmath>
 #include "hd.hpp"
@@ -29,7 +29,7 @@ SCA_HD inline Hsv rgb_to_hsv(float r, float g, float b) {
 
 enum class LabelFunction : int { Redness = 0, Greenness = 1, Blueness = 2, Vibrancy = 3 };
 
-// How strongly a colour is the label's concept, in [0, 1] (SPEC 3).
+// How strongly a colour is the label's concept, in [0, 1] (docs/method.md §3).
 SCA_HD inline float label_strength(LabelFunction f, float r, float g, float b) {
     switch (f) {
         case LabelFunction::Redness: return r * (1.0f - g / 2.0f - b / 2.0f);
@@ -48,7 +48,7 @@ SCA_HD inline float label_probability(LabelFunction f, float power, float scale,
     return scale * powf(label_strength(f, r, g, b), power);
 }
 
-// HSV similarity of a colour to the anchor colour (SPEC 8).
+// HSV similarity of a colour to the anchor colour (docs/method.md §8).
 SCA_HD inline float anchor_similarity(Hsv c, Hsv a) {
     const float dh = fabsf(c.h - a.h);
     const float angle = 360.0f * fminf(dh, 1.0f - dh);

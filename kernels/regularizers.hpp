@@ -1,4 +1,4 @@
-// Per-sample regularizer terms of SPEC 2 and their analytic derivatives.
+// Per-sample regularizer terms of docs/method.md §2 and their analytic derivatives.
 // Templated on the scalar so the same code runs in float (training) and in
 // double (the finite-difference oracle); SCA_HD so the CUDA backend runs it too.
 #pragma once

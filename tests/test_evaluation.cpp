@@ -1,4 +1,4 @@
-// Evaluation (SPEC 8): colours, similarity, score, the fixture checkpoints'
+// Evaluation (docs/method.md §8): colours, similarity, score, the fixture checkpoints'
 // tables against an independent double-precision forward pass, the config
 // section, the output files and selection across seeds.
 #include <catch2/catch.hpp>
@@ -31,7 +31,7 @@ fs::path fresh_dir(const std::string& name) {
     return d;
 }
 
-// The autoencoder of SPEC 1 in double precision, written out plainly: the
+// The autoencoder of docs/method.md §1 in double precision, written out plainly: the
 // oracle for the float evaluation. `zeroed` latent dims are ablated (their
 // pre-norm value is 0); `s` suppresses z before the decoder.
 std::vector<double> reference_output(const Model& m, const std::array<float, 3>& rgb, const std::vector<int>& zeroed,
@@ -133,7 +133,7 @@ ExperimentConfig config_file(const std::string& name, const std::string& evaluat
 
 }  // namespace
 
-TEST_CASE("the 17 named colours are SPEC 8's hues and grays, in order", "[evaluation]") {
+TEST_CASE("the 17 named colours are docs/method.md §8's hues and grays, in order", "[evaluation]") {
     const auto& c = named_colours();
     REQUIRE(c.size() == 17);
     const std::vector<std::pair<std::string, std::array<float, 3>>> want = {
@@ -385,7 +385,7 @@ TEST_CASE("write_evaluation writes the JSON, the grids and the pruned model", "[
     CHECK(j.at("interventions").at(1).at("anchor").at("bound").get<double>() == Approx(1.0 / 3.0));
     const auto& pruned = j.at("interventions").at(2);
     CHECK(pruned.at("latents").at("cyan").size() == 4);
-    // Pruned and ablated agree (SPEC 7).
+    // Pruned and ablated agree (docs/method.md §7).
     CHECK(pruned.at("score").get<double>() == j.at("interventions").at(1).at("score").get<double>());
     const Model small = load_model((dir / "pruned.safetensors").string());
     CHECK(small.shape.latent == 4);

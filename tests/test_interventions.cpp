@@ -1,4 +1,4 @@
-// Interventions (SPEC 7) on models whose right answer is known in closed form.
+// Interventions (docs/method.md §7) on models whose right answer is known in closed form.
 #include <catch2/catch.hpp>
 
 #include <unistd.h>
@@ -51,7 +51,7 @@ std::vector<float> some_colours() {
 
 }  // namespace
 
-TEST_CASE("the suppression gain follows SPEC 7, including 0^0 and the a0 = 1 edge", "[interventions]") {
+TEST_CASE("the suppression gain follows docs/method.md §7, including 0^0 and the a0 = 1 edge", "[interventions]") {
     Suppression paper;  // a0 = 0, b = 1, p = 0
     CHECK(suppression_gain(0.0f, paper) == 0.0f);  // d must exceed a0
     CHECK(suppression_gain(1e-6f, paper) == 1.0f);

@@ -82,7 +82,7 @@ TEST_CASE("over 96,064 draws the red label count averages about 83", "[random][l
     CHECK(std::abs(total / seeds - expected) < 4 * std::sqrt(expected / seeds));
 }
 
-TEST_CASE("validation labels are exact and the data sets have the SPEC's sizes", "[data]") {
+TEST_CASE("validation labels are exact and the data sets have the documented sizes", "[data]") {
     const auto cfg = load_experiment(test::experiment_path("anchored-subspace.yaml"));
     CHECK(training_grid(8).size() == 512);
     const ColourSet val = validation_set(8);

@@ -1,4 +1,4 @@
-// Schedule semantics of SPEC 5: step syntax, interpolators, spaces, back-fill
+// Schedule semantics of docs/method.md §5: step syntax, interpolators, spaces, back-fill
 // and hold, the paper's schedules at chosen steps, and CSV == YAML.
 #include <catch2/catch.hpp>
 
@@ -105,7 +105,7 @@ TEST_CASE("the paper's isolated schedule at chosen steps", "[schedule][paper]") 
     CHECK(cfg.weights_at(1425) == std::vector<float>{0, 0, 0, 0});
 }
 
-TEST_CASE("the other paper schedules resolve as in SPEC 6", "[schedule][paper]") {
+TEST_CASE("the other paper schedules resolve as in docs/method.md §6", "[schedule][paper]") {
     const auto a = load_experiment(test::experiment_path("anchored.yaml"));
     CHECK(a.schedule.row_steps == std::vector<int>{0, 10, 750, 1425, 1500});
     CHECK(*a.schedule.value("separate", 0) == 0.015);  // back-filled from its first key at 750

@@ -1,6 +1,6 @@
 """Checks an `sca eval` output directory from outside our code, in PyTorch
 and numpy: the NPY grids load with the shapes evaluation.json names; the run's
-model.safetensors (strict load into the SPEC 1 autoencoder) reproduces the
+model.safetensors (strict load into the docs/method.md §1 autoencoder) reproduces the
 baseline, suppressed and ablated reconstructions; every pruned model loads
 strictly with its smaller K and matches; every score recomputed here over the
 n^3 training grid matches. Usage: check-evaluation.py RUN_DIR"""

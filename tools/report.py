@@ -31,7 +31,7 @@ from spec_colour import rgb_to_hsv, similarity  # noqa: E402  (beside this scrip
 DPI = 100
 PANEL = 2.8  # inches per latent panel side
 
-# ------------------------------------------------------------------ colour maths (SPEC 8)
+# ------------------------------------------------------------------ colour maths (docs/method.md §8)
 
 
 def colour_error(outputs, inputs):
@@ -682,7 +682,7 @@ CAPTIONS = {
                          "colours; dashed red: the geometric bound on the anchor colour's error.",
     "Error against similarity": "The score is r\u00b2 of this fit (on the training grid): damage in proportion "
                                 "to similarity to the anchor colour scores near 1.",
-    "Named colours": "The 17 colours of SPEC 8.",
+    "Named colours": "The 17 colours of docs/method.md §8.",
     "Schedule": "Learning rate and regularizer weights as trained (from train_log.csv), keyed values circled.",
     "Training": "Training losses per step and the validation reconstruction loss.",
 }

@@ -1,4 +1,4 @@
-"""SPEC 8's colour maths in numpy, shared by the Python checkers and the
+"""docs/method.md §8's colour maths in numpy, shared by the Python checkers and the
 report: RGB to HSV, and the similarity of colours to the anchor colour."""
 import numpy as np
 
@@ -17,7 +17,7 @@ def rgb_to_hsv(rgb):
 
 
 def similarity(hsv, anchor_hsv):
-    """SPEC 8's similarity of HSV colours [..., 3] to the anchor's HSV."""
+    """docs/method.md §8's similarity of HSV colours [..., 3] to the anchor's HSV."""
     h, s, v = hsv[..., 0], hsv[..., 1], hsv[..., 2]
     ha, sa, va = anchor_hsv
     d = np.abs(h - ha)

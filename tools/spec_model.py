@@ -1,4 +1,4 @@
-"""SPEC 1's autoencoder in PyTorch: the module layout sca's model.safetensors
+"""docs/method.md §1's autoencoder in PyTorch: the module layout sca's model.safetensors
 must load into with load_state_dict(strict=True)."""
 import torch.nn.functional as F
 from torch import nn

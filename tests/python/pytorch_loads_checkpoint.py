@@ -1,6 +1,6 @@
-"""Loads an sca run's model.safetensors into the PyTorch model of SPEC 1 with
+"""Loads an sca run's model.safetensors into the PyTorch model of docs/method.md §1 with
 load_state_dict(strict=True), then checks that PyTorch reproduces the run's
-final validation reconstruction loss (SPEC 3's validation set)."""
+final validation reconstruction loss (docs/method.md §3's validation set)."""
 import json
 import os
 import sys
