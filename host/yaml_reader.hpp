@@ -53,6 +53,14 @@ inline std::string key_text(const ConfigContext& ctx, const YAML::Node& key, con
     return key.Scalar();
 }
 
+// When set, every key path a MapReader looks up (present or not) is added
+// here: the loader's own lookups enumerate the keys it accepts, which a test
+// compares with docs/config.md. Null (nothing recorded) outside that test.
+inline std::set<std::string>*& key_recorder() {
+    static thread_local std::set<std::string>* recorder = nullptr;
+    return recorder;
+}
+
 // A mapping read strictly: every key must be consumed or it is reported unknown.
 class MapReader {
 public:
@@ -61,11 +69,11 @@ public:
         if (!node.IsMap()) ctx.fail(node, path_.empty() ? "(top level)" : path_, "expected a mapping, got " + describe(node));
     }
     bool has(const std::string& key) {
-        seen_.insert(key);
+        see(key);
         return node_[key].IsDefined() && !node_[key].IsNull();
     }
     YAML::Node node(const std::string& key) {
-        seen_.insert(key);
+        see(key);
         return node_[key];
     }
     const YAML::Node& self() const { return node_; }
@@ -111,6 +119,11 @@ public:
     }
 
 private:
+    void see(const std::string& key) {
+        seen_.insert(key);
+        if (auto* recorder = key_recorder()) recorder->insert(path(key));
+    }
+
     const ConfigContext& ctx_;
     YAML::Node node_;
     std::string path_;

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything sca needs to build and test, from Debian's packages
-# (plus safetensors from PyPI for the PyTorch checkpoint check). clang-14
+# (plus safetensors from PyPI for the PyTorch checkpoint check), and the
+# `sca` Python package from python/ (its torch, numpy and PyYAML come from
+# Debian, so pip installs it offline: no build isolation, no dependencies). clang-14
 # and libclang-rt-14-dev build the libFuzzer targets (tools/fuzz.sh); llvm-14
 # symbolizes sanitizer reports. Used by the
 # README, CI and the Dockerfile alike, so they cannot drift.
@@ -20,7 +22,7 @@ sudo_=""
 [[ $(id -u) -ne 0 ]] && sudo_="sudo"
 export DEBIAN_FRONTEND=noninteractive
 build_pkgs=(build-essential cmake libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libfmt-dev catch2)
-test_pkgs=(python3 python3-numpy python3-yaml python3-torch python3-pip clang-14 libclang-rt-14-dev llvm-14 python3-matplotlib chromium)
+test_pkgs=(python3 python3-numpy python3-yaml python3-torch python3-pip python3-setuptools clang-14 libclang-rt-14-dev llvm-14 python3-matplotlib chromium)
 cluster_pkgs=(slurmctld slurmd slurm-client munge podman runc debootstrap)
 missing=()
 for p in "${build_pkgs[@]}" $([[ $want_tests == 1 ]] && echo "${test_pkgs[@]}") $([[ $want_cluster == 1 ]] && echo "${cluster_pkgs[@]}"); do
@@ -32,5 +34,9 @@ if ((${#missing[@]})); then
 fi
 if [[ $want_tests == 1 ]] && ! /usr/bin/python3 -c "import safetensors" 2>/dev/null; then
   $sudo_ /usr/bin/python3 -m pip install -q --break-system-packages safetensors
+fi
+if [[ $want_tests == 1 ]]; then
+  $sudo_ /usr/bin/python3 -m pip install -q --break-system-packages --root-user-action=ignore --no-deps --no-build-isolation \
+    "$(cd "$(dirname "$0")/.." && pwd)/python"
 fi
 echo "install-deps: done"

@@ -156,13 +156,28 @@ def latent_pairs(run, requested):
     return [(a, others[0]), (a, others[1]), (others[0], others[1])]
 
 
+def anchor_point(run, v, inputs):
+    """The latent of the run's anchor colour (evaluation.anchor_colour) in variant v,
+    and its label: the named colour of that RGB if there is one, else the
+    nearest colour of the RGB grid."""
+    anchor = np.asarray(run.evaluation["anchor_colour"]["rgb"], dtype=np.float64)
+    for c in run.evaluation["colours"]:
+        if np.abs(np.asarray(c["rgb"]) - anchor).max() < 1e-6 and c["name"] in v["latents"]:
+            return np.asarray(v["latents"][c["name"]]), c["name"]
+    lat = run.grid(v, "rgb_grid", "latents").reshape(-1, v["latent"])
+    nearest = int(np.argmin(((inputs - anchor) ** 2).sum(axis=1)))
+    rgb = ", ".join(f"{x:.2f}" for x in anchor)
+    return lat[nearest], f"anchor colour ({rgb})"
+
+
 def fig_latent(run, out, requested_pairs):
     """Projections of the bottleneck onto pairs of dims, per variant."""
     variants = run.variants()
     pairs = latent_pairs(run, requested_pairs)
     inputs = run.npy(run.evaluation["grids"]["rgb_grid"]["inputs"]).reshape(-1, 3)
     dirs = run.regularizer_directions()
-    names = [c["name"] for c in run.evaluation["colours"]]
+    anchor_rgb = run.evaluation["anchor_colour"]["rgb"]
+    anchor_label = anchor_point(run, variants[0], inputs)[1]
     rows, cols = len(pairs), len(variants)
     fig, axes = plt.subplots(rows, cols, figsize=(PANEL * cols, PANEL * rows + 0.5), squeeze=False,
                              constrained_layout=True)
@@ -188,9 +203,9 @@ def fig_latent(run, out, requested_pairs):
                 ax.annotate("", xy=(d[i], d[j]), xytext=(0, 0), arrowprops=dict(arrowstyle="-|>", **style))
                 ax.text(0.6 * d[i], 0.6 * d[j] + 0.1, label, ha="center", va="bottom", fontsize=7,
                         bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.8))
-            red = v["latents"].get(names[0])
-            if red is not None and len(red) == K:
-                ax.scatter([red[i]], [red[j]], marker="*", s=140, c=[run.evaluation["colours"][0]["rgb"]],
+            star = anchor_point(run, v, inputs)[0]
+            if len(star) == K:
+                ax.scatter([star[i]], [star[j]], marker="*", s=140, c=[anchor_rgb],
                            edgecolors="black", linewidths=0.8, zorder=5)
             ax.set_xlim(-1.3, 1.3)
             ax.set_ylim(-1.3, 1.3)
@@ -201,7 +216,7 @@ def fig_latent(run, out, requested_pairs):
             if r == 0:
                 ax.set_title(v["name"] if v["kind"] == "baseline" else f'{v["name"]} ({v["kind"]})', fontsize=10)
     side = round(len(inputs) ** (1 / 3))
-    fig.suptitle(f"{run.name}: latent space ({side}\u00b3 RGB grid, coloured by true colour; \u2605 {names[0]})",
+    fig.suptitle(f"{run.name}: latent space ({side}\u00b3 RGB grid, coloured by true colour; \u2605 {anchor_label})",
                  fontsize=10)
     return save(fig, out)
 

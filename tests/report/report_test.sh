@@ -62,4 +62,8 @@ $check "$work/sweep" "${sweep_pngs[@]}"
 browse "$work/sweep" 10
 # The report re-evaluated the best run with grids into its own folder; the runs are untouched.
 if ls "$work"/sweep/runs/*/evaluation >/dev/null 2>&1; then echo "FAIL: a run directory gained NPY grids"; exit 1; fi
+# The latent figure's star marks the run's own anchor colour.
+"$sca" train "$src/experiments/isolated.yaml" 'evaluation.anchor_colour=[0,1,0]' --out "$work/green" -q
+"$sca" train "$src/experiments/isolated.yaml" 'evaluation.anchor_colour=[0.9,0.2,0.1]' --out "$work/unnamed" -q
+$py "$src/tests/report/check_anchor_star.py" "$src" "$work/green" "$work/unnamed"
 echo "report_test: ok"
