@@ -1,6 +1,8 @@
 #include "atomic_file.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -20,12 +22,56 @@ std::string parent_of(const std::string& path) {
     return parent.empty() ? std::string(".") : parent.string();
 }
 
+constexpr const char* kTempMarker = ".sca-tmp.";
+
+uint64_t random_word() {
+    uint64_t r = 0;
+    for (size_t got = 0; got < sizeof r;) {
+        const ssize_t n = ::getrandom(reinterpret_cast<char*>(&r) + got, sizeof r - got, 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) throw IoError(std::string("cannot draw a random temporary name: ") + std::strerror(errno));
+        got += size_t(n);
+    }
+    return r;
+}
+
+// Creates a fresh temporary beside `path`; `tmp` receives its name.
+int create_temporary(const std::string& path, std::string& tmp) {
+    const std::filesystem::path p(path);
+    for (int attempt = 0;; ++attempt) {
+        tmp = (p.parent_path() / ("." + p.filename().string() + kTempMarker + fmt::format("{:016x}", random_word()))).string();
+        const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd >= 0 || errno != EEXIST || attempt >= 16) return fd;
+    }
+}
+
 }  // namespace
 
+bool is_temporary_name(const std::string& name) {
+    if (name.size() > 1 && name[0] == '.' && name.find(kTempMarker) != std::string::npos) return true;
+    const auto at = name.rfind(".tmp.");  // earlier versions: <name>.tmp.<pid>
+    return at != std::string::npos && at + 5 < name.size() &&
+           name.find_first_not_of("0123456789", at + 5) == std::string::npos;
+}
+
+void remove_stale_temporaries(const std::string& dir, int depth) {
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+        const std::string name = e.path().filename().string();
+        std::error_code kind_ec;
+        const auto status = e.symlink_status(kind_ec);
+        if (is_temporary_name(name) && !std::filesystem::is_directory(status)) {
+            std::filesystem::remove(e.path(), kind_ec);  // a symlink is removed, not followed
+        } else if (depth > 0 && std::filesystem::is_directory(status)) {
+            remove_stale_temporaries(e.path().string(), depth - 1);
+        }
+    }
+}
+
 void write_file_atomic(const std::string& path, std::string_view contents) {
-    const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+    std::string tmp;
     const std::string untouched = " (the previous file, if any, is untouched)";
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    const int fd = create_temporary(path, tmp);
     if (fd < 0)
         throw IoError("cannot write '" + path + "': cannot create a file in '" + parent_of(path) +
                       "': " + std::strerror(errno) + untouched);

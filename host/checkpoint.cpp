@@ -105,8 +105,9 @@ void save_train_state(const std::string& path, const ModelShape& shape, const Tr
     save_safetensors(path, f);
 }
 
-TrainState load_train_state(const std::string& path, const ModelShape& shape) {
+TrainState load_train_state(const std::string& path, const ModelShape& shape, std::map<std::string, std::string>* metadata) {
     const TensorFile f = load_safetensors(path);
+    if (metadata) *metadata = f.metadata;
     TrainState s;
     s.params = take(f, "param.", shape, path);
     s.exp_avg = take(f, "exp_avg.", shape, path);

@@ -25,6 +25,8 @@ ModelShape shape_from(const TensorFile& file, const std::string& source);
 
 void save_train_state(const std::string& path, const ModelShape& shape, const TrainState& state,
                       std::map<std::string, std::string> metadata);
-TrainState load_train_state(const std::string& path, const ModelShape& shape);
+// `metadata`, when given, receives the file's metadata (config_hash, log_hash, ...).
+TrainState load_train_state(const std::string& path, const ModelShape& shape,
+                            std::map<std::string, std::string>* metadata = nullptr);
 
 }  // namespace sca

@@ -32,7 +32,7 @@ void add_eval_command(CLI::App& app, CommandAction& action) {
         ->allow_extra_args(false);
     cmd->add_option("--ablate", args->ablate, "ablate latent dims, e.g. 0 or 0,2")
         ->allow_extra_args(false);
-    cmd->add_option("--prune", args->prune, "prune latent dims, e.g. 0 (also writes the smaller model as <name>.safetensors)")
+    cmd->add_option("--prune", args->prune, "prune latent dims, e.g. 0 (also writes the smaller model as pruned/<name>.safetensors)")
         ->allow_extra_args(false);
     cmd->add_flag("--only", args->only, "evaluate only the command line's interventions, not the config's");
     cmd->add_flag("--no-grids", args->no_grids, "skip the NPY grids");

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "cli.hpp"
+#include "errors.hpp"
 #include "sweep.hpp"
 #include "sweep_run.hpp"
 #include "sweep_slurm.hpp"
@@ -62,6 +63,13 @@ void add_sweep_command(CLI::App& app, CommandAction& action) {
                 SweepSpec spec = load_sweep(a->file);
                 const size_t runs = expand_sweep(spec, true).size();  // a bad sweep fails here, not on the cluster
                 SlurmSettings& s = spec.slurm;
+                auto flag = [](const std::string& name, const std::string& field, const std::string& value) {
+                    if (const std::string why = slurm_value_problem(field, value); !why.empty()) throw ConfigError(name, "", why);
+                };
+                if (!a->partition.empty()) flag("--partition", "partition", a->partition);
+                if (!a->time.empty()) flag("--time", "time", a->time);
+                if (!a->job_name.empty()) flag("--job-name", "job_name", a->job_name);
+                for (const auto& o : a->sbatch_options) flag("--sbatch-option", "options", o);
                 if (!a->partition.empty()) s.partition = a->partition;
                 if (!a->time.empty()) s.time = a->time;
                 if (!a->job_name.empty()) s.job_name = a->job_name;

@@ -33,9 +33,18 @@ void add_train_command(CLI::App& app, CommandAction& action) {
             o.overwrite = args->overwrite;
             o.stop_after = args->stop_after;
             o.backend = args->backend;
+            std::string table;
+            if (!args->no_eval)
+                o.on_finished = [&table](const std::string& dir) {
+                    table = evaluation_table(evaluate_run(dir, load_experiment(dir + "/" + run_files::kConfig)));
+                };
             RunSummary s;
             if (!args->resume.empty()) {
                 if (!args->positional.empty()) throw CLI::ValidationError("--resume takes no CONFIG or overrides");
+                if (!args->out.empty())
+                    throw CLI::ValidationError("--resume continues the run in its own directory; it takes no --out (got '" +
+                                               args->out + "')");
+                if (args->overwrite) throw CLI::ValidationError("--resume continues a run; --overwrite starts a new one: give one of them");
                 s = resume_run(args->resume, o);
             } else {
                 if (args->positional.empty()) throw CLI::ValidationError("CONFIG is required (or --resume DIR)");
@@ -50,10 +59,7 @@ void add_train_command(CLI::App& app, CommandAction& action) {
             }
             if (!o.quiet && !s.validation.empty())
                 std::fprintf(stderr, "final validation: recon %.6g\n", s.validation.back().recon);
-            if (s.finished && !args->no_eval) {
-                const EvaluationResult r = evaluate_run(s.dir, load_experiment(s.dir + "/" + run_files::kConfig));
-                if (!o.quiet) std::printf("%s", evaluation_table(r).c_str());
-            }
+            if (!o.quiet) std::printf("%s", table.c_str());
             return 0;
         };
     });

@@ -19,17 +19,17 @@ namespace {
 
 constexpr std::uintmax_t kMaxDopesheetBytes = 16u << 20;  // also the largest experiment file
 
-std::vector<float> read_vector(MapReader& m, const std::string& key, int K, const std::string& what) {
+std::vector<float> read_vector(MapReader& m, const std::string& key, int K, const std::string& what, bool nonzero) {
     YAML::Node n = m.node(key);
     if (!n.IsDefined() || n.IsNull()) m.ctx().fail(n, m.path(key), "is missing (expected " + what + ")");
     if (!n.IsSequence()) m.ctx().fail(n, m.path(key), "expected a list of " + std::to_string(K) + " numbers, got " + describe(n));
     if (int(n.size()) != K)
         m.ctx().fail(n, m.path(key),
                      "has " + std::to_string(n.size()) + " entries but model.latent is " + std::to_string(K));
-    std::vector<float> v;
-    for (size_t i = 0; i < n.size(); ++i)
-        v.push_back(float(MapReader::as<double>(m.ctx(), n[i], m.path(key) + "." + std::to_string(i))));
-    return v;
+    std::vector<double> d;
+    for (size_t i = 0; i < n.size(); ++i) d.push_back(MapReader::as<double>(m.ctx(), n[i], m.path(key) + "." + std::to_string(i)));
+    check_float_vector(m.ctx(), n, m.path(key), d, nonzero);
+    return std::vector<float>(d.begin(), d.end());
 }
 
 uint32_t read_dims(MapReader& m, const std::string& key, int K) {
@@ -70,7 +70,7 @@ RegularizerSpec parse_regularizer(const ConfigContext& ctx, const YAML::Node& no
     RegParams& p = r.params;
     std::string allowed = "name, kind, labels";
     auto direction = [&](const std::string& key) {
-        auto v = read_vector(m, key, K, "a list of " + std::to_string(K) + " numbers");
+        auto v = read_vector(m, key, K, "a list of " + std::to_string(K) + " numbers", key == "direction");
         double len = 0;
         for (float x : v) len += double(x) * x;
         len = std::sqrt(len);
@@ -412,6 +412,7 @@ ExperimentConfig parse_experiment_tree(YAML::Node root, const std::string& sourc
     if (!root.IsDefined() || root.IsNull()) throw ConfigError(source, "", "the file is empty");
     if (!root.IsMap()) throw ConfigError(source, "", "expected a mapping at the top level");
     for (const auto& o : overrides) ctx.overrides[apply_override(root, o, source)] = o;
+    refuse_duplicate_keys(ctx, root);
     const std::string base_dir = std::filesystem::path(source).parent_path().string();
     return parse_document(ctx, root, base_dir.empty() ? "." : base_dir);
 }

@@ -22,7 +22,7 @@ namespace fs = std::filesystem;
 namespace {
 
 bool valid_name(const std::string& name) {
-    if (name.empty() || name == "baseline") return false;
+    if (name.empty() || name == "baseline" || name.size() > kMaxInterventionName) return false;
     return std::all_of(name.begin(), name.end(), [](char c) { return std::isalnum((unsigned char)c) || c == '-' || c == '_'; });
 }
 
@@ -37,7 +37,8 @@ InterventionSpec read_intervention(const ConfigContext& ctx, const YAML::Node& n
     InterventionSpec s;
     s.name = f.require<std::string>("name", "a name such as 'suppressed'");
     if (!valid_name(s.name))
-        ctx.fail(f.node("name"), f.path("name"), "'" + s.name + "' is not a usable name (letters, digits, '-' and '_'; not 'baseline')");
+        ctx.fail(f.node("name"), f.path("name"), "'" + s.name + "' is not a usable name (letters, digits, '-' and '_', at most " +
+                                                                        std::to_string(kMaxInterventionName) + " of them; not 'baseline')");
     const std::string kind = f.require<std::string>("kind", "suppression, ablation or pruning");
     std::string allowed = "name, kind, q";
     if (kind == "suppression") {
@@ -45,9 +46,7 @@ InterventionSpec read_intervention(const ConfigContext& ctx, const YAML::Node& n
         s.q = 2;
         if (f.has("direction")) {
             const auto v = numbers(f, "direction", size_t(K), "a list of " + std::to_string(K) + " numbers (the latent width)");
-            double len = 0;
-            for (double x : v) len += x * x;
-            if (len == 0) ctx.fail(f.node("direction"), f.path("direction"), "must not be the zero vector");
+            check_float_vector(ctx, f.node("direction"), f.path("direction"), v, true);
             s.suppression.direction.assign(v.begin(), v.end());
         } else {
             s.suppression.direction = unit(K, 0);
@@ -180,6 +179,7 @@ InterventionSpec parse_intervention(const std::string& yaml_text, int K, const s
     ConfigContext ctx;
     ctx.source = source;
     ctx.has_lines = false;
+    refuse_duplicate_keys(ctx, n);
     return read_intervention(ctx, n, "intervention", K);
 }
 
@@ -388,6 +388,10 @@ EvaluationResult evaluate(const Model& model, const EvaluationSettings& settings
 
 // ---------------------------------------------------------------- outputs
 
+std::string pruned_model_file(const std::string& intervention) {
+    return std::string(kPrunedModelDir) + "/" + intervention + ".safetensors";
+}
+
 namespace {
 
 nlohmann::ordered_json floats(const float* v, int n) {
@@ -454,7 +458,7 @@ nlohmann::ordered_json evaluation_json(const EvaluationResult& r, const std::str
                 for (const char* what : {"latents", "outputs"}) files[std::string(set) + "." + what] = npy_name(set, v.name, what);
             o["files"] = files;
         }
-        if (!v.baseline && v.spec.kind == InterventionKind::Pruning) o["model_file"] = v.name + ".safetensors";
+        if (!v.baseline && v.spec.kind == InterventionKind::Pruning) o["model_file"] = pruned_model_file(v.name);
         return o;
     };
     j["baseline"] = variant(r.baseline());
@@ -524,9 +528,12 @@ void write_evaluation(const std::string& dir_text, const EvaluationResult& r, co
         }
     }
     for (const auto& v : r.variants)
-        if (!v.baseline && v.spec.kind == InterventionKind::Pruning)
-            save_model((dir / (v.name + ".safetensors")).string(), v.pruned,
+        if (!v.baseline && v.spec.kind == InterventionKind::Pruning) {
+            fs::create_directories(dir / kPrunedModelDir, ec);
+            if (ec) throw IoError("cannot create '" + (dir / kPrunedModelDir).string() + "': " + ec.message());
+            save_model((dir / pruned_model_file(v.name)).string(), v.pruned,
                        {{"pruned_from", model_source}, {"pruned_dims", nlohmann::json(v.spec.dims).dump()}});
+        }
     // Last, so evaluation.json never names files that are not there yet.
     write_file_atomic((dir / kEvaluationFile).string(), evaluation_json(r, model_source).dump(2) + "\n");
 }

@@ -95,7 +95,9 @@ nlohmann::ordered_json evaluation_json(const EvaluationResult& result, const std
 std::string evaluation_table(const EvaluationResult& result);
 
 // Writes DIR/evaluation.json and, when settings.grids, DIR/evaluation/*.npy;
-// a pruning intervention also writes DIR/<name>.safetensors. All atomic.
+// a pruning intervention also writes DIR/pruned/<name>.safetensors. All atomic.
+// User-chosen names only ever name files inside evaluation/ and pruned/, so no
+// intervention can replace a run's own files (model.safetensors, config.yaml, logs).
 void write_evaluation(const std::string& dir, const EvaluationResult& result, const std::string& model_source);
 
 // Evaluates a run directory's model.safetensors with the config's settings
@@ -104,5 +106,9 @@ EvaluationResult evaluate_run(const std::string& run_dir, const ExperimentConfig
 
 inline constexpr const char* kEvaluationFile = "evaluation.json";
 inline constexpr const char* kEvaluationGridDir = "evaluation";
+inline constexpr const char* kPrunedModelDir = "pruned";
+inline constexpr size_t kMaxInterventionName = 128;  // a file-name part
+// DIR-relative path of a pruning intervention's model.
+std::string pruned_model_file(const std::string& intervention);
 
 }  // namespace sca

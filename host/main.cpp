@@ -24,6 +24,9 @@ int main(int argc, char** argv) {
     }
     try {
         return action();
+    } catch (const CLI::Error& e) {  // a command-line mistake found after parsing: exit 2 like the parser's
+        std::fprintf(stderr, "error: %s\n", e.what());
+        return 2;
     } catch (const sca::ConfigError& e) {
         std::fprintf(stderr, "error: %s\n", e.what());
         return 2;

@@ -14,12 +14,15 @@
 #include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <random>
 #include <sstream>
 
 #include "atomic_file.hpp"
 #include "cuda_bridge.hpp"
 #include "errors.hpp"
 #include "progress.hpp"
+#include "sweep.hpp"  // fnv1a64
 
 namespace sca {
 
@@ -100,13 +103,18 @@ struct RunFiles {
     int last_checkpoint = -1;  // the last step a checkpoint holds; -1: none yet
     std::string shown_dir;     // where the checkpoint is, for fault messages (staging for --overwrite)
     std::string final_dir;     // the run directory once this invocation succeeds
+    uint64_t config_hash = 0;  // of config.yaml's bytes, recorded in every resume state
 
     std::string path(const char* name) const { return (fs::path(dir) / name).string(); }
 
-    void write_logs() const {
+    std::string log_text() const {
         std::string csv = log_header(cfg) + "\n";
         for (const auto& row : log_rows) csv += row + "\n";
-        write_file_atomic(path(run_files::kTrainLog), csv);
+        return csv;
+    }
+
+    void write_logs() const {
+        write_file_atomic(path(run_files::kTrainLog), log_text());
         nlohmann::ordered_json j;
         j["interval"] = cfg.validation_interval();
         j["last_step"] = cfg.last_step();
@@ -114,7 +122,10 @@ struct RunFiles {
         write_file_atomic(path(run_files::kValidation), j.dump(2) + "\n");
     }
 
+    bool discarded = false;    // an --overwrite's new run: a failure discards it and keeps the old run
+
     std::string kept() const {
+        if (discarded) return "the old run in " + shown_dir + " is untouched (the new one is discarded)";
         return last_checkpoint >= 0 ? fmt::format("the last good checkpoint (step {}) is kept in {}", last_checkpoint, shown_dir)
                                     : std::string("no checkpoint had been written yet");
     }
@@ -134,7 +145,12 @@ struct RunFiles {
                                                 {"step", std::to_string(step)},
                                                 {"backend", backend}};
         save_safetensors(path(run_files::kModel), model_file(cfg.model, state.params, meta));
-        save_train_state(path(run_files::kOptimizer), cfg.model, state, {{"seed", std::to_string(cfg.seed)}});
+        // The state names what it belongs to: a resume refuses an edited
+        // config.yaml, another run's state, and logs that do not lead up to it.
+        save_train_state(path(run_files::kOptimizer), cfg.model, state,
+                         {{"seed", std::to_string(cfg.seed)},
+                          {"config_hash", fmt::format("{:016x}", config_hash)},
+                          {"log_hash", fmt::format("{:016x}", fnv1a64(log_text()))}});
         last_checkpoint = step;
     }
 };
@@ -199,33 +215,66 @@ RunSummary execute(const ExperimentConfig& cfg, RunFiles& files, TrainState stat
     return summary;
 }
 
-// Temporary files of atomic writes that a killed process left behind.
-void remove_stale_temporaries(const fs::path& dir) {
+// --overwrite builds the new run in a hidden sibling of DIR and swaps the two
+// directories in one renameat2(RENAME_EXCHANGE): at every moment DIR is
+// either the whole old run or the whole new one, and everything of the old
+// run (its evaluation, report.html, report/, pruned/) leaves with it.
+constexpr const char* kStagingMarker = ".sca-overwrite.";
+constexpr const char* kRetiredMarker = ".sca-old.";
+
+fs::path sibling(const fs::path& dir, const char* marker) {
     std::error_code ec;
-    for (const auto& e : fs::directory_iterator(dir, ec)) {
-        const std::string name = e.path().filename().string();
-        for (const char* f : {run_files::kConfig, run_files::kModel, run_files::kOptimizer, run_files::kTrainLog,
-                              run_files::kValidation})
-            if (name.rfind(std::string(f) + ".tmp.", 0) == 0) fs::remove(e.path(), ec);
+    const fs::path d = fs::absolute(dir, ec).lexically_normal();
+    const fs::path name = d.has_filename() ? d.filename() : d.parent_path().filename();
+    const fs::path parent = d.has_filename() ? d.parent_path() : d.parent_path().parent_path();
+    for (int attempt = 0;; ++attempt) {
+        const fs::path p = parent / ("." + name.string() + marker + fmt::format("{:08x}", uint32_t(std::random_device{}())));
+        if (fs::create_directory(p, ec)) return p;
+        if (ec || attempt >= 16)
+            throw IoError("cannot create a staging directory beside '" + dir.string() + "': " +
+                          (ec ? ec.message() : std::string("name taken")));
     }
 }
 
-// Moves a finished --overwrite staging directory's files over the old run's,
-// each by an atomic rename, then drops the old run's evaluation (it described
-// the old model).
-void promote_staged_run(const fs::path& staging, const fs::path& dir) {
-    for (const char* f : {run_files::kConfig, run_files::kTrainLog, run_files::kValidation, run_files::kModel,
-                          run_files::kOptimizer}) {
-        if (!fs::exists(staging / f)) continue;
-        if (::rename((staging / f).c_str(), (dir / f).c_str()) != 0)
-            throw IoError(fmt::format("cannot move the new run's {} into '{}': {} (the new run is complete in '{}')", f,
-                                      dir.string(), std::strerror(errno), staging.string()));
-    }
+// Staging and retired directories that a killed --overwrite left beside DIR
+// (and the DIR/.overwrite of earlier versions). Called with DIR locked.
+void remove_stale_stagings(const fs::path& dir) {
     std::error_code ec;
-    fs::remove(dir / "evaluation.json", ec);
-    fs::remove_all(dir / "evaluation", ec);
-    fs::remove_all(staging, ec);
-    sync_directory(dir.string());
+    const fs::path d = fs::absolute(dir, ec).lexically_normal();
+    const std::string name = d.has_filename() ? d.filename().string() : d.parent_path().filename().string();
+    const fs::path parent = d.has_filename() ? d.parent_path() : d.parent_path().parent_path();
+    for (const auto& e : fs::directory_iterator(parent, ec)) {
+        const std::string n = e.path().filename().string();
+        for (const char* marker : {kStagingMarker, kRetiredMarker})
+            if (n.rfind("." + name + marker, 0) == 0) fs::remove_all(e.path(), ec);
+    }
+    fs::remove_all(dir / run_files::kStaging, ec);
+}
+
+void swap_in(const fs::path& staging, const fs::path& dir) {
+    if (::renameat2(AT_FDCWD, staging.c_str(), AT_FDCWD, dir.c_str(), RENAME_EXCHANGE) == 0) {
+        std::error_code ec;
+        fs::remove_all(staging, ec);  // the old run now; a kill here leaves it for the next start to remove
+        sync_directory(fs::absolute(dir).parent_path().string());
+        return;
+    }
+    if (errno != EINVAL && errno != ENOSYS)
+        throw IoError(fmt::format("cannot swap the new run into '{}': {} (the old run is untouched)", dir.string(),
+                                  std::strerror(errno)));
+    // A file system without RENAME_EXCHANGE: two renames; only a kill between
+    // them leaves DIR absent (the old run is then in its .sca-old. sibling).
+    const fs::path retired = sibling(dir, kRetiredMarker);
+    std::error_code ec;
+    fs::remove(retired, ec);
+    if (::rename(dir.c_str(), retired.c_str()) != 0)
+        throw IoError(fmt::format("cannot move the old run '{}' aside: {}", dir.string(), std::strerror(errno)));
+    if (::rename(staging.c_str(), dir.c_str()) != 0) {
+        const std::string why = std::strerror(errno);
+        ::rename(retired.c_str(), dir.c_str());
+        throw IoError(fmt::format("cannot move the new run into '{}': {} (the old run is back)", dir.string(), why));
+    }
+    fs::remove_all(retired, ec);
+    sync_directory(fs::absolute(dir).parent_path().string());
 }
 
 bool has_run_outputs(const fs::path& dir) {
@@ -233,6 +282,46 @@ bool has_run_outputs(const fs::path& dir) {
                           run_files::kValidation, "evaluation.json"})
         if (fs::exists(dir / f)) return true;
     return false;
+}
+
+// The training log's rows for steps 0..next_step-1, checked against the
+// state: the log must exist, reach the state's step and hash to what the
+// state recorded. Rows past it are what a kill between the checkpoint's
+// writes leaves (the logs are written first); they must continue step by
+// step and are dropped (the resume trains those steps again, identically).
+std::vector<std::string> logged_rows(const fs::path& dir, const ExperimentConfig& cfg, int next_step,
+                                     const std::string& log_hash) {
+    const std::string log_path = (dir / run_files::kTrainLog).string();
+    const std::string state = (dir / run_files::kOptimizer).string();
+    if (!fs::exists(log_path))
+        throw IoError(fmt::format("{} is missing, but {} is at step {}; the run cannot be resumed from it", log_path, state, next_step));
+    std::istringstream in(read_file(log_path));
+    std::vector<std::string> rows;
+    std::string line, header;
+    std::getline(in, header);
+    long expected = 0;
+    for (int line_no = 2; std::getline(in, line); ++line_no) {
+        if (line.empty()) continue;
+        long step = -1;
+        const auto comma = line.find(',');
+        const auto [p, ec] = std::from_chars(line.data(), line.data() + std::min(comma, line.size()), step);
+        if (ec != std::errc() || comma == std::string::npos)
+            throw IoError(fmt::format("{}:{}: not a training log row (starts '{}')", log_path, line_no, line.substr(0, 40)));
+        if (step != expected)
+            throw IoError(fmt::format("{}:{}: step {} where step {} was expected (rows missing, repeated or added)", log_path,
+                                      line_no, step, expected));
+        ++expected;
+        if (step < next_step) rows.push_back(line);
+    }
+    if (long(rows.size()) < next_step)
+        throw IoError(fmt::format("{} ends at step {}, but {} is at step {} (the log is truncated)", log_path,
+                                  long(rows.size()) - 1, state, next_step));
+    std::string prefix = header + "\n";
+    for (const auto& r : rows) prefix += r + "\n";
+    if (fmt::format("{:016x}", fnv1a64(prefix)) != log_hash)
+        throw IoError(fmt::format("{} does not match {} (its first {} rows were edited, or come from another run)", log_path,
+                                  state, next_step));
+    return rows;
 }
 
 }  // namespace
@@ -260,8 +349,10 @@ void write_run_outputs(const ExperimentConfig& cfg, const std::string& dir, cons
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec) throw IoError("cannot create the run directory '" + dir + "': " + ec.message());
-    write_file_atomic((fs::path(dir) / run_files::kConfig).string(), to_yaml(cfg.document));
+    const std::string config_text = to_yaml(cfg.document);
+    write_file_atomic((fs::path(dir) / run_files::kConfig).string(), config_text);
     RunFiles files(cfg, dir);
+    files.config_hash = fnv1a64(config_text);
     for (const auto& r : log) files.log_rows.push_back(log_row(r));
     for (const auto& v : validation) files.validation.push_back(validation_json(cfg, v));
     files.shown_dir = dir;
@@ -305,34 +396,46 @@ RunSummary train_run(const ExperimentConfig& cfg, const TrainOptions& options) {
         throw IoError("'" + dir.string() + "' already holds a run; continue it with `sca train --resume '" +
                       dir.string() + "'` or replace it with --overwrite");
     std::error_code ec;
+    const bool created = !fs::exists(dir);
     fs::create_directories(dir, ec);
     if (ec) throw IoError("cannot create the run directory '" + dir.string() + "': " + ec.message());
     const RunDirLock lock(dir);
     // A file-size limit (ulimit -f) should end in a message, not SIGXFSZ.
     std::signal(SIGXFSZ, SIG_IGN);
-    const fs::path staging = dir / run_files::kStaging;
-    const fs::path write_dir = replacing ? staging : dir;
+    remove_stale_temporaries(dir.string());
+    remove_stale_stagings(dir);
+    fs::path write_dir = dir;
+    std::optional<RunDirLock> staging_lock;  // the new run's lock file becomes DIR's when swapped in
     if (replacing) {
-        fs::remove_all(staging, ec);
-        fs::create_directory(staging, ec);
-        if (ec) throw IoError("cannot write in the run directory '" + dir.string() + "': " + ec.message());
-    } else {
-        remove_stale_temporaries(dir);
+        write_dir = sibling(dir, kStagingMarker);
+        staging_lock.emplace(write_dir);
     }
     for (const auto& w : cfg.warnings)
         if (!options.quiet) std::fprintf(stderr, "warning: %s: %s\n", cfg.source.c_str(), w.c_str());
-    try {
-        write_file_atomic((write_dir / run_files::kConfig).string(), to_yaml(cfg.document));
-    } catch (const IoError& e) {
-        throw IoError("cannot write in the run directory '" + dir.string() + "': " + e.what());
-    }
     RunFiles files(cfg, write_dir.string());
-    files.shown_dir = replacing ? staging.string() + " (the old run in " + dir.string() + " is untouched)" : dir.string();
+    files.shown_dir = dir.string();
     files.final_dir = dir.string();
-    RunSummary summary = execute(cfg, files, initial_state(cfg), options);
-    if (replacing) promote_staged_run(staging, dir);
-    summary.dir = dir.string();
-    return summary;
+    files.discarded = replacing;
+    try {
+        const std::string config_text = to_yaml(cfg.document);
+        try {
+            write_file_atomic((write_dir / run_files::kConfig).string(), config_text);
+        } catch (const IoError& e) {
+            throw IoError("cannot write in the run directory '" + dir.string() + "': " + e.what());
+        }
+        files.config_hash = fnv1a64(config_text);
+        RunSummary summary = execute(cfg, files, initial_state(cfg), options);
+        if (summary.finished && options.on_finished) options.on_finished(write_dir.string());
+        if (replacing) swap_in(write_dir, dir);
+        summary.dir = dir.string();
+        return summary;
+    } catch (...) {
+        // A failed overwrite leaves the old run alone; a new run that failed
+        // before its first checkpoint leaves no directory to block a retry.
+        if (replacing) fs::remove_all(write_dir, ec);
+        else if (created && files.last_checkpoint < 0) fs::remove_all(dir, ec);
+        throw;
+    }
 }
 
 RunSummary resume_run(const std::string& dir_text, const TrainOptions& options) {
@@ -342,29 +445,28 @@ RunSummary resume_run(const std::string& dir_text, const TrainOptions& options) 
         throw IoError("'" + dir.string() + "' is not a resumable run (it has no config.yaml)");
     std::signal(SIGXFSZ, SIG_IGN);
     const RunDirLock lock(dir);
-    remove_stale_temporaries(dir);
-    const ExperimentConfig cfg = load_experiment((dir / run_files::kConfig).string());
+    remove_stale_temporaries(dir.string());
+    const std::string config_path = (dir / run_files::kConfig).string();
+    const std::string config_text = read_file(config_path);
+    const ExperimentConfig cfg = parse_experiment(config_text, config_path);
     // Killed before its first checkpoint: start again from the seed's initial
     // state, which is what the first invocation started from.
     const bool fresh = !fs::exists(state_path);
-    const TrainState state = fresh ? initial_state(cfg) : load_train_state(state_path.string(), cfg.model);
+    std::map<std::string, std::string> meta;
+    const TrainState state = fresh ? initial_state(cfg) : load_train_state(state_path.string(), cfg.model, &meta);
     if (fresh && !options.quiet) std::fprintf(stderr, "'%s' has no checkpoint yet: training from step 0\n", dir_text.c_str());
     RunFiles files(cfg, dir.string());
-    if (!fresh && fs::exists(dir / run_files::kTrainLog)) {
-        const std::string log_path = (dir / run_files::kTrainLog).string();
-        std::istringstream in(read_file(log_path));
-        std::string line;
-        std::getline(in, line);  // header
-        for (int line_no = 2; std::getline(in, line); ++line_no) {
-            if (line.empty()) continue;
-            long step = -1;
-            const auto comma = line.find(',');
-            const auto [p, ec] = std::from_chars(line.data(), line.data() + std::min(comma, line.size()), step);
-            if (ec != std::errc() || comma == std::string::npos)
-                throw IoError(fmt::format("{}:{}: not a training log row (starts '{}')", log_path, line_no,
-                                          line.substr(0, 40)));
-            if (step < state.next_step) files.log_rows.push_back(line);
-        }
+    files.config_hash = fnv1a64(config_text);
+    if (!fresh) {
+        const std::string recorded = meta.count("config_hash") ? meta["config_hash"] : "";
+        if (recorded.empty())
+            throw IoError(state_path.string() + " records no config hash (not written by this sca for this run); "
+                          "cannot resume from it; start the run again with --overwrite");
+        if (recorded != fmt::format("{:016x}", files.config_hash))
+            throw IoError(config_path + " differs from the config " + state_path.string() +
+                          " was trained with (edited since the run started, or the state is another run's); "
+                          "restore it, or start again with --overwrite");
+        files.log_rows = logged_rows(dir, cfg, state.next_step, meta["log_hash"]);
     }
     if (!fresh && fs::exists(dir / run_files::kValidation)) {
         const std::string path = (dir / run_files::kValidation).string();
@@ -384,9 +486,12 @@ RunSummary resume_run(const std::string& dir_text, const TrainOptions& options) 
         s.first_step = state.next_step;
         s.last_step = state.next_step - 1;
         s.state = state;
+        if (options.on_finished) options.on_finished(dir.string());
         return s;
     }
-    return execute(cfg, files, state, options);
+    RunSummary summary = execute(cfg, files, state, options);
+    if (summary.finished && options.on_finished) options.on_finished(dir.string());
+    return summary;
 }
 
 }  // namespace sca

@@ -3,6 +3,7 @@
 // writes every output atomically. Resuming continues from the last checkpoint
 // and ends with the same weights as an uninterrupted run.
 #pragma once
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -31,12 +32,16 @@ private:
 struct TrainOptions {
     std::string out_dir;
     bool quiet = false;
-    // Replace an existing run directory's outputs. The new run is written to
-    // DIR/.overwrite/ and moved in only when this invocation ends well, so a
-    // failed or killed overwrite leaves the old run as it was.
+    // Replace an existing run directory. The new run is written to a hidden
+    // sibling of DIR and the two directories are swapped in one rename only
+    // when this invocation ends well: a failed or killed overwrite leaves the
+    // old run as it was, a finished one leaves nothing of the old run.
     bool overwrite = false;
     int stop_after = -1;     // stop (with a checkpoint) after this step; -1: run to T
     std::string backend;     // overrides the config's backend if not empty
+    // Called with the directory being written once the run has reached T,
+    // before an --overwrite swaps it in (the evaluation belongs to the run).
+    std::function<void(const std::string& dir)> on_finished;
 };
 
 struct RunSummary {
@@ -56,7 +61,7 @@ inline constexpr const char* kModel = "model.safetensors";
 inline constexpr const char* kOptimizer = "optimizer.safetensors";
 inline constexpr const char* kTrainLog = "train_log.csv";
 inline constexpr const char* kValidation = "validation.json";
-inline constexpr const char* kStaging = ".overwrite";  // where --overwrite writes until it succeeds
+inline constexpr const char* kStaging = ".overwrite";  // where earlier versions staged --overwrite (removed when found)
 }  // namespace run_files
 
 RunSummary train_run(const ExperimentConfig& cfg, const TrainOptions& options);

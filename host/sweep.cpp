@@ -12,6 +12,8 @@
 #include <sstream>
 
 #include "errors.hpp"
+#include "sweep_slurm.hpp"
+#include "yaml_reader.hpp"
 
 namespace sca {
 
@@ -147,12 +149,11 @@ SweepAxis parse_axis(const YAML::Node& node, const std::string& source, size_t i
 }
 
 int positive_int(const YAML::Node& n, const std::string& source, const std::string& key) {
-    try {
-        const int v = n.as<int>();
-        if (v >= 0) return v;
-    } catch (const YAML::Exception&) {
-    }
-    throw ConfigError(at(source, n), key, "expected a non-negative integer");
+    int v = -1;
+    if (!n.IsScalar()) throw ConfigError(at(source, n), key, "expected a non-negative integer, got " + describe(n));
+    if (auto error = parse_decimal<int>(n.Scalar(), v)) throw ConfigError(at(source, n), key, *error);
+    if (v < 0) throw ConfigError(at(source, n), key, "expected a non-negative integer, got " + describe(n));
+    return v;
 }
 
 SlurmSettings parse_slurm(const YAML::Node& node, const std::string& source) {
@@ -162,20 +163,20 @@ SlurmSettings parse_slurm(const YAML::Node& node, const std::string& source) {
         const std::string k = kv.first.as<std::string>();
         const YAML::Node& v = kv.second;
         const std::string key = "slurm." + k;
-        if (k == "partition") s.partition = v.as<std::string>();
+        auto text = [&](const YAML::Node& n) {
+            if (!n.IsScalar()) throw ConfigError(at(source, n), key, "expected a plain value, got " + describe(n));
+            if (const std::string why = slurm_value_problem(k, n.Scalar()); !why.empty()) throw ConfigError(at(source, n), key, why);
+            return n.Scalar();
+        };
+        if (k == "partition") s.partition = text(v);
         else if (k == "gpus") s.gpus = positive_int(v, source, key);
         else if (k == "cpus") s.cpus = positive_int(v, source, key);
         else if (k == "shards") s.shards = positive_int(v, source, key);
-        else if (k == "time") s.time = v.as<std::string>();
-        else if (k == "job_name") s.job_name = v.as<std::string>();
+        else if (k == "time") s.time = text(v);
+        else if (k == "job_name") s.job_name = text(v);
         else if (k == "options") {
             if (!v.IsSequence()) throw ConfigError(at(source, v), key, "expected a list of sbatch options like [--mem=4G]");
-            for (const auto& o : v) {
-                const std::string opt = o.as<std::string>();
-                if (opt.rfind("-", 0) != 0 || opt.find('\n') != std::string::npos)
-                    throw ConfigError(at(source, o), key, "'" + opt + "' is not an sbatch option (it must start with -)");
-                s.options.push_back(opt);
-            }
+            for (const auto& o : v) s.options.push_back(text(o));
         } else
             throw ConfigError(at(source, kv.first), key, "unknown key (expected partition, gpus, cpus, time, shards, job_name or options)");
     }
@@ -195,6 +196,7 @@ SweepSpec parse_sweep(const std::string& yaml_text, const std::string& source) {
     }
     if (!root.IsDefined() || root.IsNull()) throw ConfigError(source, "", "the sweep file is empty");
     if (!root.IsMap()) throw ConfigError(source, "", "expected a mapping at the top level (base, set, axes, ...)");
+    if (auto d = duplicate_key(root)) throw ConfigError(at(source, d->first), d->second, "is given twice (each key may appear once)");
     const fs::path dir = fs::path(source).parent_path();
     try {
         for (const auto& kv : root) {

@@ -2,10 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+
+#include <regex>
 
 #include "atomic_file.hpp"
 #include "errors.hpp"
@@ -39,7 +43,62 @@ std::string run_sbatch(const std::string& args) {
     return id.substr(0, id.find(';'));
 }
 
+bool has_control(const std::string& s) {
+    return std::any_of(s.begin(), s.end(), [](char c) { return (unsigned char)c < 0x20 || c == 0x7f; });
+}
+
+// A path inside an #SBATCH line (sbatch, not bash, reads it): plain when it
+// holds only ordinary characters, in double quotes when it has spaces; a
+// quote, backslash or '%' (Slurm's file-name patterns) cannot be written.
+std::string sbatch_path(const std::string& path) {
+    static const std::regex plain(R"(^[A-Za-z0-9_./+@:,=-]+$)");
+    if (std::regex_match(path, plain)) return path;
+    if (path.find_first_of("\"'%`$#") != std::string::npos || has_control(path))
+        throw ConfigError("--out", "", "'" + path + "' cannot be written into an #SBATCH line (it contains a quote, "
+                                       "backslash, '%', '$', '#' or a control character); choose another folder for --slurm");
+    return "\"" + path + "\"";
+}
+
+void check_script_path(const std::string& what, const std::string& path) {
+    if (has_control(path))
+        throw ConfigError(what, "", "the path contains a control character (a newline?); it cannot go into a Slurm script");
+}
+
+void check_settings(const SlurmSettings& s, const std::string& where) {
+    auto check = [&](const std::string& field, const std::string& value) {
+        if (const std::string why = slurm_value_problem(field, value); !why.empty()) throw ConfigError(where, "slurm." + field, why);
+    };
+    check("partition", s.partition);
+    check("time", s.time);
+    check("job_name", s.job_name);
+    for (const auto& o : s.options) check("options", o);
+}
+
 }  // namespace
+
+std::string slurm_value_problem(const std::string& field, const std::string& value) {
+    // Each value becomes part of an #SBATCH line: one line, no shell syntax.
+    static const std::regex partition(R"(^[A-Za-z0-9_.-]+(,[A-Za-z0-9_.-]+)*$)");
+    static const std::regex time(R"(^(\d{1,9}-\d{1,9}(:\d{1,9}){0,2}|\d{1,9}(:\d{1,9}){0,2}|UNLIMITED|INFINITE|unlimited|infinite)$)");
+    static const std::regex job_name(R"(^[A-Za-z0-9_.+-]{1,128}$)");
+    static const std::regex option(R"(^--?[A-Za-z][A-Za-z0-9-]*([= ][A-Za-z0-9 _.,:/@%+=|&*\[\]-]*)?$)");
+    const std::string shown = "'" + value + "'";
+    if (field == "partition") {
+        if (!value.empty() && !std::regex_match(value, partition))
+            return shown + " is not a partition name (letters, digits, '_', '.', '-'; several separated by commas)";
+    } else if (field == "time") {
+        if (!std::regex_match(value, time))
+            return shown + " is not a Slurm time limit (MM, MM:SS, HH:MM:SS, D-HH, D-HH:MM or D-HH:MM:SS)";
+    } else if (field == "job_name") {
+        if (!value.empty() && !std::regex_match(value, job_name))
+            return shown + " is not a usable job name (1-128 letters, digits, '_', '.', '+', '-')";
+    } else if (field == "options") {
+        if (!std::regex_match(value, option))
+            return shown + " is not an sbatch option (it must start with -, like --mem=4G; no quotes, '$', '`', ';', '#', "
+                           "backslashes or line breaks)";
+    }
+    return "";
+}
 
 std::string self_executable() {
     std::error_code ec;
@@ -52,16 +111,27 @@ SlurmPlan write_slurm_scripts(const SweepSpec& spec, size_t runs, const std::str
     SlurmPlan plan;
     plan.shards = s.shards > 0 ? s.shards : int(std::min<size_t>(64, std::max<size_t>(1, (runs + 63) / 64)));
     plan.shards = int(std::min<size_t>(size_t(plan.shards), std::max<size_t>(runs, 1)));
+    check_settings(s, spec.source);
     const std::string out = fs::absolute(out_in).lexically_normal().string();
     const std::string sweep = fs::absolute(spec.source).lexically_normal().string();
-    const std::string name = s.job_name.empty() ? fs::path(spec.source).stem().string() : s.job_name;
+    check_script_path("--out", out);
+    check_script_path(spec.source, sweep);
+    check_script_path("sca", sca);
+    std::string name = s.job_name;
+    if (name.empty()) {  // the sweep file's stem, reduced to what a job name may hold
+        for (char c : fs::path(spec.source).stem().string())
+            name += std::isalnum((unsigned char)c) || c == '_' || c == '.' || c == '+' || c == '-' ? c : '_';
+        if (name.empty() || name.size() > 128) name = "sca-sweep";
+    }
     const fs::path dir = fs::path(out) / "slurm";
+    const std::string log_dir = sbatch_path(dir.string());
     fs::create_directories(dir);
     auto header = [&](const std::string& job, bool array) {
         std::string h = "#!/bin/bash\n";
         h += fmt::format("#SBATCH --job-name={}\n", job);
         if (array) h += fmt::format("#SBATCH --array=0-{}\n", plan.shards - 1);
-        h += fmt::format("#SBATCH --output={}/{}\n", dir.string(), array ? "%x-%A_%a.out" : "%x-%j.out");
+        const std::string log = array ? "%x-%A_%a.out" : "%x-%j.out";
+        h += "#SBATCH --output=" + (log_dir.back() == '"' ? log_dir.substr(0, log_dir.size() - 1) + "/" + log + "\"" : log_dir + "/" + log) + "\n";
         h += fmt::format("#SBATCH --time={}\n", s.time);
         if (!s.partition.empty()) h += fmt::format("#SBATCH --partition={}\n", s.partition);
         h += "#SBATCH --ntasks=1\n";

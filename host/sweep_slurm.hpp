@@ -19,6 +19,10 @@ SlurmPlan write_slurm_scripts(const SweepSpec& spec, size_t runs, const std::str
 // Submits the array, then the collect job depending on it. sbatch is $SCA_SBATCH or `sbatch` on PATH.
 void submit_slurm(SlurmPlan& plan);
 
+// Why `value` cannot be the Slurm setting `field` (partition, time, job_name,
+// options) in an #SBATCH line, or empty when it can.
+std::string slurm_value_problem(const std::string& field, const std::string& value);
+
 // The path of the running executable.
 std::string self_executable();
 

@@ -6,8 +6,11 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include <charconv>
+#include <cfloat>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <type_traits>
@@ -61,6 +64,79 @@ inline std::set<std::string>*& key_recorder() {
     return recorder;
 }
 
+// YAML 1.2 core numbers, decimal only. yaml-cpp follows YAML 1.1 here and
+// reads `010` as octal 8 and `0x10` as 16; a config that says 010 means ten
+// or is a typo, so anything but a plain decimal is refused with a hint.
+// Returns the error text, or nothing when `text` parsed into `out`.
+template <class T>
+std::optional<std::string> parse_decimal(const std::string& text, T& out) {
+    // Shape check by hand (no std::regex: sweeps read millions of numbers).
+    const size_t sign = !text.empty() && (text[0] == '+' || text[0] == '-') ? 1 : 0;
+    const std::string body = text.substr(sign);
+    auto digit = [](char c) { return c >= '0' && c <= '9'; };
+    if (body.size() > 1 && body[0] == '0' && std::string("xXoObB").find(body[1]) != std::string::npos)
+        return "'" + text + "' is not a decimal number (hex, octal and binary forms are not read; write it in decimal)";
+    if (body.size() > 1 && body[0] == '0' && digit(body[1]))
+        return "'" + text + "' has a leading zero (YAML 1.1 would read it as octal); write the decimal number without it";
+    size_t i = 0, int_digits = 0, frac_digits = 0;
+    while (i < body.size() && digit(body[i])) ++i, ++int_digits;
+    const bool integral = int_digits > 0 && i == body.size();
+    if constexpr (std::is_floating_point_v<T>) {
+        if (body == ".inf" || body == ".Inf" || body == ".INF" || body == ".nan" || body == ".NaN" || body == ".NAN")
+            return "expected a finite number, got '" + text + "'";
+        if (i < body.size() && body[i] == '.')
+            for (++i; i < body.size() && digit(body[i]); ++i) ++frac_digits;
+        if (int_digits + frac_digits > 0 && i < body.size() && (body[i] == 'e' || body[i] == 'E')) {
+            size_t j = i + 1, exp_digits = 0;
+            if (j < body.size() && (body[j] == '+' || body[j] == '-')) ++j;
+            while (j < body.size() && digit(body[j])) ++j, ++exp_digits;
+            if (exp_digits > 0) i = j;
+        }
+        if (int_digits + frac_digits == 0 || i != body.size()) return "expected a number, got '" + text + "'";
+        double v = 0;
+        const char* first = text.data() + (text[0] == '+' ? 1 : 0);
+        const char* last = text.data() + text.size();
+        const auto [end, ec] = std::from_chars(first, last, v);
+        if (ec == std::errc::result_out_of_range || !std::isfinite(v))
+            return "expected a finite number, got '" + text + "' (beyond the range of a double)";
+        if (ec != std::errc() || end != last) return "expected a number, got '" + text + "'";
+        out = T(v);
+        return std::nullopt;
+    } else {
+        const std::string expected = std::is_unsigned_v<T> ? "a non-negative integer" : "an integer";
+        if (!integral || (std::is_unsigned_v<T> && text[0] == '-')) return "expected " + expected + ", got '" + text + "'";
+        T v{};
+        const char* first = text.data() + (text[0] == '+' ? 1 : 0);
+        const char* last = text.data() + text.size();
+        const auto [end, ec] = std::from_chars(first, last, v);
+        if (ec == std::errc::result_out_of_range) return "'" + text + "' is out of range";
+        if (ec != std::errc() || end != last) return "expected " + expected + ", got '" + text + "'";
+        out = v;
+        return std::nullopt;
+    }
+}
+
+// The first mapping key that appears twice anywhere below `node` (yaml-cpp
+// keeps both and lookups see only one), with its dotted path.
+inline std::optional<std::pair<YAML::Node, std::string>> duplicate_key(const YAML::Node& node, const std::string& path = "") {
+    if (node.IsMap()) {
+        std::set<std::string> seen;
+        for (const auto& kv : node) {
+            const std::string k = kv.first.IsScalar() ? kv.first.Scalar() : std::string();
+            if (kv.first.IsScalar() && !seen.insert(k).second) return std::make_pair(YAML::Node(kv.first), join_path(path, k));
+            if (auto d = duplicate_key(kv.second, join_path(path, k))) return d;
+        }
+    } else if (node.IsSequence()) {
+        for (size_t i = 0; i < node.size(); ++i)
+            if (auto d = duplicate_key(node[i], join_path(path, std::to_string(i)))) return d;
+    }
+    return std::nullopt;
+}
+
+inline void refuse_duplicate_keys(const ConfigContext& ctx, const YAML::Node& root) {
+    if (auto d = duplicate_key(root)) ctx.fail(d->first, d->second, "is given twice (each key may appear once)");
+}
+
 // A mapping read strictly: every key must be consumed or it is reported unknown.
 class MapReader {
 public:
@@ -80,9 +156,17 @@ public:
     std::string path(const std::string& key) const { return join_path(path_, key); }
     const ConfigContext& ctx() const { return ctx_; }
 
+    // A key given with no value (`seed:` or `seed: null`) is an error, not the default.
+    bool given(const std::string& key) {
+        seen_.insert(key);
+        const YAML::Node n = node_[key];
+        if (!n.IsDefined()) return false;
+        if (n.IsNull()) ctx_.fail(n, path(key), "has no value (remove the key to use the default)");
+        return true;
+    }
     template <class T>
     T get(const std::string& key, T fallback) {
-        return has(key) ? scalar<T>(key) : fallback;
+        return given(key) ? scalar<T>(key) : fallback;
     }
     template <class T>
     T require(const std::string& key, const std::string& expected) {
@@ -108,13 +192,16 @@ public:
                                : std::is_unsigned_v<T>          ? "a non-negative integer"
                                                                 : "an integer";
         if (!n.IsScalar()) ctx.fail(n, path, std::string("expected ") + expected + ", got " + describe(n));
-        try {
-            T v = n.as<T>();
-            if constexpr (std::is_floating_point_v<T>)
-                if (!std::isfinite(v)) ctx.fail(n, path, "expected a finite number, got " + describe(n));
+        if constexpr (std::is_arithmetic_v<T> && !std::is_same_v<T, bool>) {
+            T v{};
+            if (auto error = parse_decimal<T>(n.Scalar(), v)) ctx.fail(n, path, *error);
             return v;
-        } catch (const YAML::BadConversion&) {
-            ctx.fail(n, path, std::string("expected ") + expected + ", got " + describe(n));
+        } else {
+            try {
+                return n.as<T>();
+            } catch (const YAML::BadConversion&) {
+                ctx.fail(n, path, std::string("expected ") + expected + ", got " + describe(n));
+            }
         }
     }
 
@@ -141,7 +228,7 @@ inline int int_in(MapReader& m, const std::string& key, int fallback, int lo, in
 
 // An optional number in [lo, hi].
 inline double number_in(MapReader& m, const std::string& key, double fallback, double lo, double hi) {
-    if (!m.has(key)) return fallback;
+    if (!m.given(key)) return fallback;
     const double v = m.scalar<double>(key);
     if (v < lo || v > hi) m.ctx().fail(m.node(key), m.path(key), fmt::format("must be between {} and {}, got {}", lo, hi, v));
     return v;
@@ -157,6 +244,22 @@ inline std::vector<double> numbers(MapReader& m, const std::string& key, size_t 
     for (size_t i = 0; i < n.size(); ++i)
         v.push_back(MapReader::as<double>(m.ctx(), n[i], m.path(key) + "." + std::to_string(i)));
     return v;
+}
+
+// A direction or point read as floats: every entry within float range; a
+// direction (`nonzero`) also needs an entry that is a normal float, since a
+// zero or subnormal-only vector has no usable unit direction.
+inline void check_float_vector(const ConfigContext& ctx, const YAML::Node& node, const std::string& path,
+                               const std::vector<double>& v, bool nonzero) {
+    bool normal = false;
+    for (size_t i = 0; i < v.size(); ++i) {
+        if (std::fabs(v[i]) > double(FLT_MAX))
+            ctx.fail(node, path + "." + std::to_string(i), fmt::format("{} is beyond the range of a float (at most {:g})", v[i], double(FLT_MAX)));
+        normal = normal || std::fabs(v[i]) >= double(FLT_MIN);
+    }
+    if (nonzero && !normal)
+        ctx.fail(node, path, fmt::format("must not be the zero vector (every entry is 0 or below {:g}, the smallest normal float)",
+                                         double(FLT_MIN)));
 }
 
 }  // namespace sca

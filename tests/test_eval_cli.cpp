@@ -47,20 +47,20 @@ TEST_CASE("sca train evaluates a finished run, sca eval reruns it with command-l
                &out) == 0);
     CHECK_THAT(out, Catch::Contains("prune-0") && Catch::Contains("ablate-1_2") && Catch::Contains("suppress-0") &&
                         Catch::Contains("soft"));
-    CHECK(fs::exists(run / "prune-0.safetensors"));
+    CHECK(fs::exists(run / "pruned" / "prune-0.safetensors"));
     // PyTorch and numpy agree with every file written.
     REQUIRE(sh("/usr/bin/python3 " + kSource + "/tools/check-evaluation.py " + run.string(), &out) == 0);
     CHECK_THAT(out, Catch::Contains("checks passed"));
 
     // A bare checkpoint with a config: prints the table, writes nothing without --out.
     const auto before = fs::last_write_time(run / "evaluation.json");
-    REQUIRE(sh(kSca + " eval " + (run / "prune-0.safetensors").string() + " --config " + kSource +
+    REQUIRE(sh(kSca + " eval " + (run / "pruned" / "prune-0.safetensors").string() + " --config " + kSource +
                    "/experiments/isolated.yaml --only --ablate 0",
                &out) == 0);
     CHECK_THAT(out, Catch::Contains("ablate-0"));
     CHECK(fs::last_write_time(run / "evaluation.json") == before);
     // The pruned model has K = 4: the config's 5-wide suppression direction is refused.
-    CHECK(sh(kSca + " eval " + (run / "prune-0.safetensors").string() + " --config " + kSource + "/experiments/isolated.yaml",
+    CHECK(sh(kSca + " eval " + (run / "pruned" / "prune-0.safetensors").string() + " --config " + kSource + "/experiments/isolated.yaml",
              &out) == 2);
     CHECK_THAT(out, Catch::Contains("has 5 entries") || Catch::Contains("4 numbers"));
     // Each flag takes one value: the run directory after it stays the target.

@@ -387,7 +387,7 @@ TEST_CASE("write_evaluation writes the JSON, the grids and the pruned model", "[
     CHECK(pruned.at("latents").at("cyan").size() == 4);
     // Pruned and ablated agree (docs/method.md §7).
     CHECK(pruned.at("score").get<double>() == j.at("interventions").at(1).at("score").get<double>());
-    const Model small = load_model((dir / "pruned.safetensors").string());
+    const Model small = load_model((dir / "pruned" / "pruned.safetensors").string());
     CHECK(small.shape.latent == 4);
     const NpyArray lat = load_npy((dir / "evaluation/rgb_grid.ablated.latents.npy").string());
     CHECK(lat.shape == std::vector<int64_t>{4, 4, 4, 5});

@@ -102,18 +102,36 @@ TEST_CASE("a failed --overwrite leaves the old run as it was, a good one replace
 
     TrainOptions o = quiet_options(dir);
     o.overwrite = true;
-    CHECK_THROWS_AS(train_run(test::config_from(kDiverging, "diverging.yaml"), o), NumericalFault);
-    // The failed run's files are left in the staging directory; nothing else changed.
-    CHECK(fs::exists(dir / run_files::kStaging));
-    fs::remove_all(dir / run_files::kStaging);
+    CHECK_THROWS_WITH(train_run(test::config_from(kDiverging, "diverging.yaml"), o),
+                      Catch::Contains("the old run in") && Catch::Contains("is untouched"));
+    // The failed run is discarded whole: nothing changed, nothing left beside it.
     CHECK(snapshot(dir) == before);
+    auto siblings = [&] {
+        std::vector<std::string> names;
+        for (const auto& e : fs::directory_iterator(dir.parent_path()))
+            if (e.path().filename().string().rfind("." + dir.filename().string() + ".", 0) == 0)
+                names.push_back(e.path().filename().string());
+        return names;
+    };
+    CHECK(siblings().empty());
+    // What a kill during an overwrite leaves (a staging sibling, the old
+    // versions' DIR/.overwrite) and files of the old run that the new one
+    // does not write (a report, pruned models) all go.
+    fs::create_directories(dir.parent_path() / ("." + dir.filename().string() + ".sca-overwrite.deadbeef"));
+    fs::create_directories(dir / run_files::kStaging);
+    fs::create_directories(dir / "report");
+    write_file_atomic((dir / "report.html").string(), "<html></html>\n");
+    write_file_atomic((dir / "report" / "manifest.json").string(), "{}\n");
 
     const auto other = load_experiment(test::experiment_path("anchored.yaml"), short_run({"seed=9"}));
     const RunSummary s = train_run(other, o);
     CHECK(s.finished);
     CHECK(s.dir == dir.string());
     CHECK_FALSE(fs::exists(dir / run_files::kStaging));
+    CHECK(siblings().empty());
     CHECK_FALSE(fs::exists(dir / "evaluation.json"));  // it described the old model
+    CHECK_FALSE(fs::exists(dir / "report.html"));
+    CHECK_FALSE(fs::exists(dir / "report"));
     CHECK(read_file((dir / run_files::kModel).string()) != before.at(run_files::kModel));
     CHECK(load_experiment((dir / run_files::kConfig).string()).seed == 9);
     CHECK(load_train_state((dir / run_files::kOptimizer).string(), other.model).next_step == 61);

@@ -70,7 +70,7 @@ for f in model.safetensors optimizer.safetensors train_log.csv validation.json; 
 done
 # --overwrite under the limit fails and leaves the old run untouched.
 expect "overwrite, file-size limit" "File too large" limited "$sca" train "$cfg" "${short[@]}" seed=7 --backend cpu -q --no-eval --overwrite --out "$work/good run"
-rm -rf "$work/good run/.overwrite"
+ls -A "$work" | grep -q "^\.good run\.sca-" && fail "a failed overwrite left its staging directory"
 [[ $(snapshot "$work/good run") == "$before" ]] || fail "overwrite under a file-size limit changed the old run"
 
 # 4. A really full file system: a 96 KiB tmpfs, where mount is allowed.
