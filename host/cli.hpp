@@ -16,5 +16,6 @@ void add_paper_command(CLI::App& app, CommandAction& action);
 void add_report_command(CLI::App& app, CommandAction& action);
 void add_sweep_command(CLI::App& app, CommandAction& action);
 void add_collect_command(CLI::App& app, CommandAction& action);
+void add_search_command(CLI::App& app, CommandAction& action);
 
 }  // namespace sca

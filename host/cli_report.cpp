@@ -246,6 +246,7 @@ void add_report_command(CLI::App& app, CommandAction& action) {
     struct Args {
         std::string target, score_by, script, python;
         std::vector<std::string> pairs;
+        std::string heatmap;
         int depth = 4;
         bool quiet = false;
     };
@@ -254,6 +255,7 @@ void add_report_command(CLI::App& app, CommandAction& action) {
     cmd->add_option("--score", args->score_by, "the intervention whose score ranks a sweep's runs (default: the evaluation's select_by)");
     cmd->add_option("--dims", args->pairs, "latent dims to project onto, e.g. 0,1 (repeatable; default: the anchor's dim against the two widest others)")
         ->allow_extra_args(false);
+    cmd->add_option("--heatmap", args->heatmap, "two swept keys KEY1,KEY2 for the per-configuration heatmap (default: the first two of configs.csv)");
     cmd->add_option("--depth", args->depth, "how deep below a sweep directory to look for runs")->check(CLI::Range(1, 64));
     cmd->add_option("--script", args->script, "the report script (default: tools/report.py beside the build tree)");
     cmd->add_option("--python", args->python, "the Python with numpy and matplotlib (default: /usr/bin/python3)");
@@ -282,6 +284,9 @@ void add_report_command(CLI::App& app, CommandAction& action) {
             manifest["score_by"] = args->score_by;
             if (fs::is_regular_file(target / "results.csv"))
                 manifest["collect_csv"] = fs::absolute(target / "results.csv").lexically_normal().string();
+            if (fs::is_regular_file(target / "configs.csv"))  // sca collect's per-configuration table
+                manifest["configs_csv"] = fs::absolute(target / "configs.csv").lexically_normal().string();
+            manifest["heatmap"] = args->heatmap;
             const fs::path report_dir = target / kReportDir;
             std::error_code ec;
             fs::create_directories(report_dir, ec);

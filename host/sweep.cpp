@@ -14,6 +14,7 @@
 #include "errors.hpp"
 #include "sweep_slurm.hpp"
 #include "yaml_reader.hpp"
+#include "sweep_sampling.hpp"
 
 namespace sca {
 
@@ -45,8 +46,9 @@ std::string value_text(const YAML::Node& v) {
     return out.c_str();
 }
 
-// The short form of a value in a run id: letters, digits, '.', '+', '-'.
-std::string label_of(const std::string& text) {
+}  // namespace
+
+std::string sweep_value_label(const std::string& text) {
     std::string s;
     for (char c : text) {
         const bool keep = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '+' || c == '-';
@@ -56,6 +58,14 @@ std::string label_of(const std::string& text) {
     while (!s.empty() && s.back() == '-') s.pop_back();
     return s.empty() ? "x" : s;
 }
+
+void check_sweep_key(const std::string& key, const std::string& where) {
+    static const std::regex re(R"(^[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+)*$)");
+    if (!std::regex_match(key, re))
+        throw ConfigError(where, key, "is not a dotted config key (like schedule.keyframes.3.anchor or seed)");
+}
+
+namespace {
 
 // "a..b" (integers, inclusive, a <= b), else empty.
 bool parse_range(const std::string& text, long long& first, long long& last) {
@@ -87,15 +97,9 @@ std::vector<std::pair<std::string, std::string>> axis_values(const YAML::Node& n
     for (const auto& v : node) {
         if (!v.IsDefined() || v.IsNull()) throw ConfigError(at(source, v), key, "has an empty value in its list");
         const std::string text = value_text(v);
-        out.emplace_back(text, label_of(text));
+        out.emplace_back(text, sweep_value_label(text));
     }
     return out;
-}
-
-void check_key(const std::string& key, const std::string& where) {
-    static const std::regex re(R"(^[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+)*$)");
-    if (!std::regex_match(key, re))
-        throw ConfigError(where, key, "is not a dotted config key (like schedule.keyframes.3.anchor or seed)");
 }
 
 SweepAxis parse_axis(const YAML::Node& node, const std::string& source, size_t index) {
@@ -104,10 +108,14 @@ SweepAxis parse_axis(const YAML::Node& node, const std::string& source, size_t i
     axis.where = at(source, node);
     if (!node.IsMap() || node.size() != 1)
         throw ConfigError(axis.where, name,
-                          "each axis is a map of one key to its values (key: [v1, v2] or key: 0..59), or zip: {key: [...], ...}");
+                          "each axis is a map of one key to its values (key: [v1, v2] or key: 0..59), zip: {key: [...], ...} or sample: {...}");
     const auto it = node.begin();
     const std::string key = it->first.as<std::string>();
-    if (key == "zip") {
+    if (key == "sample") {
+        const SweepAxis sampled = parse_sample_axis(YAML::Node(it->second), source, name + ".sample");
+        axis.keys = sampled.keys;
+        axis.values = sampled.values;
+    } else if (key == "zip") {
         const YAML::Node zip = it->second;  // a copy: it->second is a proxy that dies with this statement (ASan: stack-use-after-scope)
         if (!zip.IsMap() || zip.size() == 0)
             throw ConfigError(at(source, zip), name + ".zip", "expected a map of keys to equal-length value lists");
@@ -115,7 +123,7 @@ SweepAxis parse_axis(const YAML::Node& node, const std::string& source, size_t i
         std::string first_key;
         for (const auto& kv : zip) {
             const std::string k = kv.first.as<std::string>();
-            check_key(k, at(source, kv.first));
+            check_sweep_key(k, at(source, kv.first));
             axis.keys.push_back(k);
             columns.push_back(axis_values(kv.second, source, name + ".zip." + k));
             if (columns.size() == 1) first_key = k;
@@ -133,7 +141,7 @@ SweepAxis parse_axis(const YAML::Node& node, const std::string& source, size_t i
             axis.values.push_back(std::move(value));
         }
     } else {
-        check_key(key, at(source, it->first));
+        check_sweep_key(key, at(source, it->first));
         axis.keys.push_back(key);
         for (const auto& [text, label] : axis_values(it->second, source, name + "." + key))
             axis.values.push_back({{key + "=" + text}, label});
@@ -220,7 +228,7 @@ SweepSpec parse_sweep(const std::string& yaml_text, const std::string& source) {
                 if (!v.IsMap()) throw ConfigError(at(source, v), "set", "expected a map of dotted keys to values");
                 for (const auto& s : v) {
                     const std::string key = s.first.as<std::string>();
-                    check_key(key, at(source, s.first));
+                    check_sweep_key(key, at(source, s.first));
                     spec.fixed.push_back(key + "=" + value_text(s.second));
                 }
             } else if (k == "axes") {
@@ -270,7 +278,14 @@ size_t sweep_run_count(const SweepSpec& spec) {
     return total;
 }
 
-std::vector<SweepRun> expand_sweep(const SweepSpec& spec, bool resolve) {
+std::string sweep_config_id(const std::string& setup, const std::vector<std::string>& axis_overrides) {
+    std::string config = setup + "\n";
+    for (const auto& s : axis_overrides)
+        if (s.rfind("seed=", 0) != 0) config += s + "\n";
+    return fmt::format("{}-{:08x}", setup, uint32_t(fnv1a64(config) >> 32));
+}
+
+std::vector<SweepRun> expand_sweep(const SweepSpec& spec, bool resolve, const std::function<bool(const SweepRun&)>& keep) {
     const size_t total = sweep_run_count(spec);
     // Planning resolves and validates every run (about 0.5 ms and 2.3 KB each
     // here), and every shard plans the whole sweep: a million runs is minutes.
@@ -303,7 +318,7 @@ std::vector<SweepRun> expand_sweep(const SweepSpec& spec, bool resolve) {
         const size_t per_base = total / spec.bases.size();
         for (size_t n = 0; n < per_base; ++n) {
             SweepRun run;
-            run.index = int(runs.size());
+            run.index = int(b * per_base + n);
             run.base = spec.bases[b];
             run.overrides = spec.fixed;
             std::string label = spec.bases.size() > 1 ? fs::path(run.base).stem().string() : "";
@@ -315,13 +330,19 @@ std::vector<SweepRun> expand_sweep(const SweepSpec& spec, bool resolve) {
                     run.axis_overrides.push_back(s);
                     identity += s + "\n";
                 }
-                label += (label.empty() ? "" : "_") + v.label;
+                // A one-value axis names nothing that varies: adding one keeps the ids.
+                if (spec.axes[a].values.size() > 1) label += (label.empty() ? "" : "_") + v.label;
             }
             if (label.size() > 60) label = label.substr(0, 60);
             if (label.empty()) label = "run";
             run.id = fmt::format("{}-{:08x}", label, uint32_t(fnv1a64(identity) >> 32));
-            if (!ids.insert(run.id).second)
-                throw ConfigError(spec.source, "axes", "two runs get the id '" + run.id + "' (the same overrides twice?)");
+            if (keep && !keep(run)) {
+                for (size_t a = spec.axes.size(); a-- > 0;) {
+                    if (++digit[a] < spec.axes[a].values.size()) break;
+                    digit[a] = 0;
+                }
+                continue;
+            }
             if (resolve) {
                 try {
                     try {
@@ -343,7 +364,12 @@ std::vector<SweepRun> expand_sweep(const SweepSpec& spec, bool resolve) {
                     throw ConfigError(where, key, "run " + run.id + " is not a valid experiment: " + e.what());
                 }
                 run.config_hash = fnv1a64(run.config_text);
+                // Content-derived: the same resolved config gets the same id however the
+                // sweep that planned it was written (an added one-value axis, a sample grown).
+                run.id = fmt::format("{}-{:08x}", label, uint32_t(run.config_hash >> 32));
             }
+            if (!ids.insert(run.id).second)
+                throw ConfigError(spec.source, "axes", "two runs get the id '" + run.id + "' (the same overrides twice?)");
             runs.push_back(std::move(run));
             for (size_t a = spec.axes.size(); a-- > 0;) {
                 if (++digit[a] < spec.axes[a].values.size()) break;

@@ -16,6 +16,7 @@
 // Any problem is a ConfigError naming the sweep file, line and key.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -74,7 +75,14 @@ SweepSpec load_sweep(const std::string& path);
 // Every run of the sweep in order. With `resolve`, each run's config is loaded
 // (a run whose overrides do not make a valid experiment is a ConfigError
 // naming the sweep file and the axis); without, config_text stays empty.
-std::vector<SweepRun> expand_sweep(const SweepSpec& spec, bool resolve = true);
+// With `keep`, only the runs it accepts (seen before resolving, index and
+// overrides set) are resolved and returned; their indices stay the expansion's.
+std::vector<SweepRun> expand_sweep(const SweepSpec& spec, bool resolve = true,
+                                   const std::function<bool(const SweepRun&)>& keep = {});
+
+// A configuration's name: the setup and every swept value but the seed, hashed
+// (collect's `config` column; the search ranks and keeps configurations by it).
+std::string sweep_config_id(const std::string& setup, const std::vector<std::string>& axis_overrides);
 
 // The axis keys of the sweep in column order (with "base" first when there are several bases).
 std::vector<std::string> sweep_columns(const SweepSpec& spec);
@@ -88,5 +96,10 @@ Shard parse_shard(const std::string& text);
 bool in_shard(const SweepRun& run, const Shard& shard);
 
 uint64_t fnv1a64(const std::string& text);
+
+// The short form of a value in a run id: letters, digits, '.', '+', '-'.
+std::string sweep_value_label(const std::string& text);
+// Throws a ConfigError at `where` unless `key` is a dotted config key.
+void check_sweep_key(const std::string& key, const std::string& where);
 
 }  // namespace sca

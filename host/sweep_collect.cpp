@@ -101,6 +101,7 @@ CollectResult collect_sweep(const CollectOptions& o) {
             const auto eq = s.find('=');
             row[cols.add(s.substr(0, eq))] = s.substr(eq + 1);
         }
+        row[cols.add("config")] = sweep_config_id(group, r.at("overrides").get<std::vector<std::string>>());
         const fs::path done = fs::path(dir) / sweep_files::kDone;
         std::string status = fs::exists(done) ? "finished" : fs::exists(fs::path(dir) / sweep_files::kFailed) ? "failed" : "missing";
         if (status == "finished") {
@@ -115,8 +116,10 @@ CollectResult collect_sweep(const CollectOptions& o) {
                 for (const auto& i : e.at("interventions"))
                     row[cols.add("score_" + i.at("name").get<std::string>())] = number(i.at("score"));
                 row[cols.add("anchor_error_baseline")] = number(e.at("baseline").at("anchor").at("error"));
-                for (const auto& i : e.at("interventions"))
+                for (const auto& i : e.at("interventions")) {
                     row[cols.add("anchor_error_" + i.at("name").get<std::string>())] = number(i.at("anchor").at("error"));
+                    row[cols.add("anchor_bound_" + i.at("name").get<std::string>())] = number(i.at("anchor").at("bound"));
+                }
                 for (const auto& [name, n] : marker.at("label_counts").items()) row[cols.add("labels_" + name)] = number(n);
                 row[cols.add("wall_seconds")] = fmt::format("{:.4f}", marker.at("wall_seconds").get<double>());
                 row[cols.add("backend")] = marker.at("backend").get<std::string>();

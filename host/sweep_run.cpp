@@ -157,10 +157,14 @@ private:
 }  // namespace
 
 SweepReport run_sweep(const SweepOptions& o) {
-    const auto start = Clock::now();
     if (o.out.empty()) throw ConfigError("--out", "", "is required (the sweep's output folder)");
     const SweepSpec spec = load_sweep(o.sweep_file);
-    const std::vector<SweepRun> runs = expand_sweep(spec, true);
+    return run_planned_sweep(spec, expand_sweep(spec, true), o);
+}
+
+SweepReport run_planned_sweep(const SweepSpec& spec, const std::vector<SweepRun>& runs, const SweepOptions& o) {
+    const auto start = Clock::now();
+    if (o.out.empty()) throw ConfigError("--out", "", "is required (the sweep's output folder)");
     SweepReport report;
     report.planned = runs.size();
 

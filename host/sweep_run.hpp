@@ -46,6 +46,9 @@ struct SweepReport {
 };
 
 SweepReport run_sweep(const SweepOptions& options);
+// The same for runs planned elsewhere (a search rung: a subset of a sweep's
+// expansion, renumbered); options.sweep_file is not read.
+SweepReport run_planned_sweep(const SweepSpec& spec, const std::vector<SweepRun>& runs, const SweepOptions& options);
 
 // Where run `id` lives in a sweep output folder.
 std::string sweep_run_dir(const std::string& out, const std::string& id);

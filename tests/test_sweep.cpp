@@ -300,7 +300,25 @@ TEST_CASE("a changed sweep never mixes its runs with finished runs of another co
     o.quiet = true;
     o.backend = "cpu";
     CHECK(run_sweep(o).trained == 2);
+    const auto before = markers(out);
+    // Run ids are content-derived (issue 16): a changed config is a new run in a new folder.
     t.write("s.yaml", "base: tiny.yaml\nset: {data.batch: 16}\naxes:\n  - seed: 0..1\n");
+    const SweepReport changed = run_sweep(o);
+    CHECK(changed.trained == 2);
+    CHECK(changed.skipped == 0);
+    const auto after = markers(out);
+    CHECK(after.size() == 4);
+    for (const auto& [id, m] : before) CHECK(after.at(id) == m);  // the old runs untouched
+    const CollectResult c = collect_sweep({out, "", ""});
+    CHECK(c.rows.size() == 2);
+    for (const auto& row : c.rows) CHECK(before.count(row[1]) == 0);  // only the new runs are collected
+    // A finished folder whose marker names another config (edited by hand) still stops the sweep.
+    const std::string id = after.rbegin()->first;
+    const fs::path marker = fs::path(out) / sweep_files::kRuns / id / sweep_files::kDone;
+    auto j = nlohmann::json::parse(read_file(marker.string()));
+    if (before.count(id)) t.write("s.yaml", "base: tiny.yaml\naxes:\n  - seed: 0..1\n");
+    j["config_hash"] = "0000000000000000";
+    write_file_atomic(marker.string(), j.dump());
     try {
         run_sweep(o);
         FAIL("expected an error");

@@ -609,6 +609,120 @@ def fig_swept(runs, group, swept, out):
     return save(fig, out)
 
 
+# ------------------------------------------------------------------ configurations (sca collect's configs.csv)
+
+
+def read_csv_rows(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def config_columns(configs):
+    """The swept keys of configs.csv: the columns between `config` and `runs`."""
+    names = list(configs[0].keys())
+    return names[names.index("config") + 1:names.index("runs")]
+
+
+def fig_config_distributions(configs, results, out, limit=30):
+    """Each configuration's scores over its seeds (best ranked first), the ranking statistic marked."""
+    stat = [k for k in configs[0] if k.startswith("statistic_")][0]
+    shown = sorted(configs, key=lambda c: (c["setup"], int(c["rank"])))[:limit]
+    by_config = {}
+    for r in results:
+        if r.get("status") == "finished":
+            by_config.setdefault(r["config"], []).append(r)
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.32 * len(shown) + 2), 3.8), constrained_layout=True)
+    for i, c in enumerate(shown):
+        column = "score_" + c["scored_by"]
+        scores = [float(r[column]) for r in by_config.get(c["config"], []) if r.get(column) not in (None, "", "nan")]
+        if scores:
+            ax.boxplot([scores], positions=[i], widths=0.6, showfliers=False)
+            ax.scatter(np.full(len(scores), i) + (np.random.default_rng(i).random(len(scores)) - 0.5) * 0.3, scores,
+                       s=6, c="0.4", zorder=3)
+        ax.scatter([i], [float(c[stat])], marker="_", s=220, c="crimson" if c["error_ok"] == "1" else "orange", zorder=4)
+    ax.set_xticks(range(len(shown)))
+    ax.set_xticklabels([f"#{c['rank']}" for c in shown], fontsize=7)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("configuration (rank); red bar: the ranking statistic, orange where the anchor error is outside the band")
+    ax.set_ylabel("score r\u00b2")
+    ax.set_title(f"Per-configuration score distributions ({len(shown)} of {len(configs)}, by {stat[10:]})", fontsize=10)
+    return save(fig, out)
+
+
+def fig_config_heatmap(configs, keys, out):
+    """The ranking statistic over two swept keys: the mean over configurations sharing a cell."""
+    stat = [k for k in configs[0] if k.startswith("statistic_")][0]
+    def levels(k):
+        vals = sorted({c[k] for c in configs}, key=lambda v: (float(v) if _isnum(v) else math.inf, v))
+        return vals
+    xs, ys = levels(keys[0]), levels(keys[1])
+    grid = np.full((len(ys), len(xs)), np.nan)
+    count = np.zeros_like(grid)
+    for c in configs:
+        v = float(c[stat])
+        if not math.isfinite(v):
+            continue
+        i, j = ys.index(c[keys[1]]), xs.index(c[keys[0]])
+        grid[i, j] = v if count[i, j] == 0 else grid[i, j] + v
+        count[i, j] += 1
+    grid = np.where(count > 0, grid / np.maximum(count, 1), np.nan)
+    fig, ax = plt.subplots(figsize=(max(4.5, 0.5 * len(xs) + 2.5), max(3.2, 0.4 * len(ys) + 1.8)), constrained_layout=True)
+    im = ax.imshow(grid, origin="lower", cmap="viridis", vmin=0, vmax=1, aspect="auto")
+    if len(xs) <= 16 and len(ys) <= 16:
+        for i in range(len(ys)):
+            for j in range(len(xs)):
+                if np.isfinite(grid[i, j]):
+                    ax.text(j, i, f"{grid[i, j]:.2f}", ha="center", va="center", fontsize=7,
+                            color="white" if grid[i, j] < 0.6 else "black")
+    step_x, step_y = max(1, len(xs) // 12), max(1, len(ys) // 12)
+    ax.set_xticks(range(0, len(xs), step_x))
+    ax.set_xticklabels(xs[::step_x], fontsize=7, rotation=90 if len(xs) > 6 else 0)
+    ax.set_yticks(range(0, len(ys), step_y))
+    ax.set_yticklabels(ys[::step_y], fontsize=7)
+    ax.set_xlabel(keys[0], fontsize=8)
+    ax.set_ylabel(keys[1], fontsize=8)
+    fig.colorbar(im, ax=ax, label=f"{stat[10:]} score (mean over configurations in a cell)")
+    ax.set_title("Configurations: the ranking statistic over two swept keys", fontsize=10)
+    return save(fig, out)
+
+
+def _isnum(v):
+    try:
+        float(v)
+        return True
+    except ValueError:
+        return False
+
+
+def report_configs(manifest, fig_dir, say):
+    """Figures and a table from configs.csv (sca collect); [] when there is none."""
+    path = manifest.get("configs_csv")
+    if not path:
+        return [], []
+    configs = read_csv_rows(path)
+    if not configs:
+        return [], []
+    results = read_csv_rows(manifest["collect_csv"]) if manifest.get("collect_csv") else []
+    keys = config_columns(configs)
+    body, figs = [f"<h2>Configurations: {len(configs)}</h2>",
+                  f"<p>From <code>{esc(path)}</code>: every swept value but the seed, ranked by the "
+                  f"{esc([k for k in configs[0] if k.startswith('statistic_')][0][10:])} score.</p>"], []
+    f = ("Per-configuration score distributions", fig_config_distributions(configs, results, os.path.join(fig_dir, "configs-distributions.png")))
+    figs.append(f)
+    body += [f"<h3>{esc(f[0])}</h3>", img_tag(f[1], f[0])]
+    wanted = [k for k in (manifest.get("heatmap") or "").split(",") if k]
+    if wanted and (len(wanted) != 2 or any(k not in keys for k in wanted)):
+        raise SystemExit(f"report: --heatmap needs two swept keys of {path} ({', '.join(keys)}), got {','.join(wanted)}")
+    pair = wanted or keys[:2]
+    if len(pair) == 2:
+        f = (f"Heatmap: {pair[0]} x {pair[1]}", fig_config_heatmap(configs, pair, os.path.join(fig_dir, "configs-heatmap.png")))
+        figs.append(f)
+        body += [f"<h3>{esc(f[0])}</h3>", img_tag(f[1], f[0])]
+    body.append(csv_table_html(path, limit=50))
+    say(f"report: {len(configs)} configurations")
+    return body, figs
+
+
 # ------------------------------------------------------------------ HTML
 
 CSS = """
@@ -810,6 +924,9 @@ def report_sweep(manifest, fig_dir, pairs, say):
         items = "".join(f"<li><code>{esc(e['name'])}</code>{': ' + esc(e['selection_error']) if 'selection_error' in e else ''}"
                         f"</li>" for e in unscored[:200])
         body.append(f"<h2>Runs without scores ({len(unscored)})</h2><ul>{items}</ul>")
+    config_body, config_figs = report_configs(manifest, fig_dir, say)
+    body += config_body
+    figs += config_figs
     if manifest.get("collect_csv"):
         body.append("<h2>Collected results</h2>" + csv_table_html(manifest["collect_csv"]))
     return page(f"SCA sweep {os.path.basename(manifest['target'])}", "\n".join(body)), figs
