@@ -158,7 +158,7 @@ public:
 
     // A key given with no value (`seed:` or `seed: null`) is an error, not the default.
     bool given(const std::string& key) {
-        seen_.insert(key);
+        see(key);
         const YAML::Node n = node_[key];
         if (!n.IsDefined()) return false;
         if (n.IsNull()) ctx_.fail(n, path(key), "has no value (remove the key to use the default)");
