@@ -412,11 +412,14 @@ RunSummary train_run(const ExperimentConfig& cfg, const TrainOptions& options) {
     // A file-size limit (ulimit -f) should end in a message, not SIGXFSZ.
     std::signal(SIGXFSZ, SIG_IGN);
     remove_stale_temporaries(dir.string());
-    remove_stale_stagings(dir);
+    // A run directory reached through a symlink is swapped where it really is
+    // (exchanging the link itself would leave the old run behind it).
+    const fs::path real_dir = fs::canonical(dir);
+    remove_stale_stagings(real_dir);
     fs::path write_dir = dir;
     std::optional<RunDirLock> staging_lock;  // the new run's lock file becomes DIR's when swapped in
     if (replacing) {
-        write_dir = sibling(dir, kStagingMarker);
+        write_dir = sibling(real_dir, kStagingMarker);
         staging_lock.emplace(write_dir);
     }
     for (const auto& w : cfg.warnings)
@@ -435,7 +438,7 @@ RunSummary train_run(const ExperimentConfig& cfg, const TrainOptions& options) {
         files.config_hash = fnv1a64(config_text);
         RunSummary summary = execute(cfg, files, initial_state(cfg), options);
         if (summary.finished && options.on_finished) options.on_finished(write_dir.string());
-        if (replacing) swap_in(write_dir, dir);
+        if (replacing) swap_in(write_dir, real_dir);
         summary.dir = dir.string();
         return summary;
     } catch (...) {

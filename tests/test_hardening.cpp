@@ -139,6 +139,19 @@ TEST_CASE("a failed --overwrite leaves the old run as it was, a good one replace
     fs::remove_all(dir);
 }
 
+TEST_CASE("an --overwrite through a symlinked run directory replaces the run where it lives", "[hardening][overwrite]") {
+    const fs::path real = fresh_dir("overwrite real"), link = fresh_dir("overwrite link");
+    train_run(load_experiment(test::experiment_path("anchored.yaml"), short_run()), quiet_options(real));
+    fs::create_directory_symlink(real, link);
+    TrainOptions o = quiet_options(link);
+    o.overwrite = true;
+    CHECK(train_run(load_experiment(test::experiment_path("anchored.yaml"), short_run({"seed=9"})), o).finished);
+    CHECK(fs::is_symlink(link));
+    CHECK(load_experiment((real / run_files::kConfig).string()).seed == 9);
+    fs::remove(link);
+    fs::remove_all(real);
+}
+
 TEST_CASE("a run killed before its first checkpoint resumes from step 0, paths may hold spaces",
           "[hardening][resume]") {
     const auto cfg = load_experiment(test::experiment_path("anchored.yaml"), short_run());
