@@ -49,9 +49,14 @@ int create_temporary(const std::string& path, std::string& tmp) {
 
 bool is_temporary_name(const std::string& name) {
     if (name.size() > 1 && name[0] == '.' && name.find(kTempMarker) != std::string::npos) return true;
-    const auto at = name.rfind(".tmp.");  // earlier versions: <name>.tmp.<pid>
-    return at != std::string::npos && at + 5 < name.size() &&
-           name.find_first_not_of("0123456789", at + 5) == std::string::npos;
+    // Earlier versions: <name>.tmp.<pid>, for the kinds of file sca writes.
+    const auto at = name.rfind(".tmp.");
+    if (at == std::string::npos || at + 5 >= name.size() || name.find_first_not_of("0123456789", at + 5) != std::string::npos)
+        return false;
+    const std::string base = name.substr(0, at);
+    for (const char* ext : {".json", ".safetensors", ".yaml", ".csv", ".npy", ".html", ".sbatch", ".md"})
+        if (base.size() > std::strlen(ext) && base.compare(base.size() - std::strlen(ext), std::string::npos, ext) == 0) return true;
+    return false;
 }
 
 void remove_stale_temporaries(const std::string& dir, int depth) {

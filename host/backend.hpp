@@ -21,6 +21,10 @@ struct StepRecord {
     // gradient was not finite at this step ("recon" or a regularizer's name);
     // the step's update was then not applied and training stopped there.
     std::string bad_gradient;
+    // Set by the CPU backend when the step's update left a non-finite value:
+    // "exp_avg" or "exp_avg_sq" (Adam's moments) or "parameters"; training
+    // stopped at this step.
+    std::string bad_state;
 };
 
 struct ValidationRecord {

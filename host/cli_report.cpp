@@ -291,6 +291,8 @@ void add_report_command(CLI::App& app, CommandAction& action) {
             std::error_code ec;
             fs::create_directories(report_dir, ec);
             if (ec) throw IoError("cannot create '" + report_dir.string() + "': " + ec.message());
+            remove_stale_temporaries(target.string(), 0);
+            remove_stale_temporaries(report_dir.string(), 1);
             if (manifest["kind"] == "run") {
                 ensure_grids(manifest["runs"][0], report_dir / "grids");
             } else {
@@ -306,7 +308,8 @@ void add_report_command(CLI::App& app, CommandAction& action) {
                                              manifest_path.string()};
             if (args->quiet) argv.push_back("--quiet");
             const int rc = run_script(argv);
-            if (rc != 0) std::fprintf(stderr, "error: the report script exited with status %d\n", rc);
+            // The script prints its own one-line error; a crash or a missing interpreter gets one here.
+            if (rc >= 128) std::fprintf(stderr, "error: the report script (%s) ended with status %d\n", argv[1].c_str(), rc);
             return rc == 0 ? 0 : 1;
         };
     });

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "cli.hpp"
+#include "thread_pool.hpp"
 #include "errors.hpp"
 #include "sweep.hpp"
 #include "sweep_run.hpp"
@@ -25,19 +26,21 @@ void add_sweep_command(CLI::App& app, CommandAction& action) {
     cmd->add_option("sweep", a->file, "the sweep file (base experiment and axes; see docs/sweeps.md)")->required();
     cmd->add_option("--out,-o", a->out, "output folder: OUT/runs/<id>/ per run, OUT/sweep.json the plan");
     cmd->add_option("--shard", a->shard, "run only shard I of N (runs whose index mod N is I), e.g. 0/4");
-    cmd->add_option("--jobs,-j", a->jobs, "CPU threads (default: twice the cores)");
+    cmd->add_option("--jobs,-j", a->jobs, "CPU threads (default: twice the cores)")->check(CLI::Range(1, kMaxJobs));
     cmd->add_option("--backend", a->backend, "auto (the GPU if present), cpu or cuda");
-    cmd->add_option("--max-runs", a->max_runs, "stop after starting this many runs (the rest stay for a rerun)");
-    cmd->add_option("--gpu-group", a->gpu_group, "at most this many models per many-models GPU launch");
+    cmd->add_option("--max-runs", a->max_runs, "stop after starting this many runs (the rest stay for a rerun)")
+        ->check(CLI::NonNegativeNumber);
+    cmd->add_option("--gpu-group", a->gpu_group, "at most this many models per many-models GPU launch")->check(CLI::Range(1, 1 << 20));
     cmd->add_flag("--plan", a->plan, "print the expanded runs (index, id, overrides) and train nothing");
     cmd->add_flag("--quiet,-q", a->quiet, "no progress line");
     cmd->add_flag("--slurm", a->slurm, "write OUT/slurm/sweep.sbatch (a job array over shards) and collect.sbatch");
     cmd->add_flag("--submit", a->submit, "with --slurm: submit both with sbatch (collect after the array)");
     cmd->add_option("--partition", a->partition, "with --slurm: the partition (overrides the file's slurm.partition)");
-    cmd->add_option("--gpus", a->gpus, "with --slurm: GPUs per array task");
-    cmd->add_option("--cpus", a->cpus, "with --slurm: CPUs per array task");
+    cmd->add_option("--gpus", a->gpus, "with --slurm: GPUs per array task")->check(CLI::NonNegativeNumber);
+    cmd->add_option("--cpus", a->cpus, "with --slurm: CPUs per array task")->check(CLI::NonNegativeNumber);
     cmd->add_option("--time", a->time, "with --slurm: time limit per array task, e.g. 00:30:00");
-    cmd->add_option("--shards", a->shards, "with --slurm: array tasks (default: one per 64 runs, at most 64)");
+    cmd->add_option("--shards", a->shards, "with --slurm: array tasks (default: one per 64 runs, at most 64)")
+        ->check(CLI::NonNegativeNumber);
     cmd->add_option("--job-name", a->job_name, "with --slurm: the job name");
     cmd->add_option("--sbatch-option", a->sbatch_options, "with --slurm: one more #SBATCH line, e.g. --mem=4G (repeatable)");
     cmd->callback([&action, a] {

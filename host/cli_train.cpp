@@ -21,7 +21,7 @@ void add_train_command(CLI::App& app, CommandAction& action) {
     cmd->add_option("--out,-o", args->out, "run directory to write (default: runs/<config name>)");
     cmd->add_option("--resume", args->resume, "continue the run in this directory");
     cmd->add_option("--backend", args->backend, "auto, cpu or cuda (overrides the config)");
-    cmd->add_option("--stop-after", args->stop_after, "stop after this step, with a checkpoint");
+    cmd->add_option("--stop-after", args->stop_after, "stop after this step, with a checkpoint")->check(CLI::NonNegativeNumber);
     cmd->add_flag("--quiet,-q", args->quiet, "print nothing but errors");
     cmd->add_flag("--overwrite", args->overwrite, "replace the outputs of an existing run directory");
     cmd->add_flag("--no-eval", args->no_eval, "skip the evaluation of a finished run (see sca eval)");

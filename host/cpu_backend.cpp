@@ -78,6 +78,16 @@ public:
             }
             adam_update(state_.params.data(), grad_.data(), state_.exp_avg.data(), state_.exp_avg_sq.data(),
                         grad_.size(), rec.lr, long(t) + 1);
+            // A finite gradient can still overflow a moment (g^2) or a
+            // parameter (a huge step): stop at this step, naming which.
+            rec.bad_state = !all_finite(state_.exp_avg)      ? "exp_avg"
+                            : !all_finite(state_.exp_avg_sq) ? "exp_avg_sq"
+                            : !all_finite(state_.params)     ? "parameters"
+                                                             : "";
+            if (!rec.bad_state.empty()) {
+                log.push_back(std::move(rec));
+                return;
+            }
             log.push_back(std::move(rec));
             state_.next_step = t + 1;
         }

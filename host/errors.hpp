@@ -1,5 +1,7 @@
 // Typed errors: each names where the problem is and what was expected.
 #pragma once
+#include <cerrno>
+#include <filesystem>
 #include <stdexcept>
 #include <string>
 
@@ -28,5 +30,17 @@ class IoError : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
 };
+
+// A std::filesystem error as one line a user can act on: the path and why,
+// with a hint for the causes that read obscurely.
+inline std::string describe_filesystem_error(const std::filesystem::filesystem_error& e) {
+    std::string path = e.path1().string();
+    if (!e.path2().empty()) path += "' or '" + e.path2().string();
+    std::string hint;
+    if (e.code().value() == ELOOP) hint = " (a symbolic link that points back at itself, directly or through others)";
+    if (e.code().value() == ENAMETOOLONG) hint = " (a file or folder name longer than the file system allows, 255 bytes on most)";
+    if (e.code().value() == ENOENT) hint = " (a missing folder on the way, or a symbolic link to nothing)";
+    return "cannot use '" + path + "': " + e.code().message() + hint;
+}
 
 }  // namespace sca

@@ -507,6 +507,7 @@ void write_evaluation(const std::string& dir_text, const EvaluationResult& r, co
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec) throw IoError("cannot create '" + dir.string() + "': " + ec.message());
+    remove_stale_temporaries(dir.string());
     const auto& s = r.settings;
     if (s.grids) {
         fs::create_directories(dir / kEvaluationGridDir, ec);

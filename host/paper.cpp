@@ -14,6 +14,7 @@
 
 #include "atomic_file.hpp"
 #include "errors.hpp"
+#include "thread_pool.hpp"
 #include "evaluation.hpp"
 #include "run.hpp"
 #include "selection.hpp"
@@ -98,9 +99,7 @@ std::string run_paper(const PaperOptions& o) {
             if (!o.quiet && (d % 10 == 0 || d == jobs.size())) std::fprintf(stderr, "\rpaper: %zu/%zu runs", d, jobs.size());
         }
     };
-    std::vector<std::thread> pool;
-    for (int t = 0; t < threads; ++t) pool.emplace_back(worker);
-    for (auto& t : pool) t.join();
+    run_threads(threads, worker);
     if (!o.quiet) std::fprintf(stderr, "\n");
     if (!first_error.empty()) throw std::runtime_error(first_error);
     const double train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -20,6 +19,7 @@
 
 #include "atomic_file.hpp"
 #include "cuda_bridge.hpp"
+#include "dir_lock.hpp"
 #include "errors.hpp"
 #include "progress.hpp"
 #include "sweep.hpp"  // fnv1a64
@@ -66,6 +66,13 @@ std::string value_text(double v) {
 // The first term of a step's record that is not finite, or "" if all are.
 // A regularizer skipped at this step (weight 0) has NaN as its placeholder.
 std::string bad_term(const ExperimentConfig& cfg, const StepRecord& r, std::string& what) {
+    if (!r.bad_state.empty()) {
+        what = r.bad_state == "exp_avg"      ? "Adam's first moment (exp_avg) is not finite after this step's update"
+               : r.bad_state == "exp_avg_sq" ? "Adam's second moment (exp_avg_sq) is not finite after this step's update "
+                                               "(a gradient too large to square in float?)"
+                                             : "the parameters are not finite after this step's update (a step too large?)";
+        return r.bad_state;
+    }
     if (!r.bad_gradient.empty()) {
         what = r.bad_gradient == "recon"   ? "the gradient of the reconstruction loss is not finite"
                : r.bad_gradient == "total" ? "the gradient of the total loss is not finite (each term alone is finite)"
@@ -215,38 +222,50 @@ RunSummary execute(const ExperimentConfig& cfg, RunFiles& files, TrainState stat
     return summary;
 }
 
-// --overwrite builds the new run in a hidden sibling of DIR and swaps the two
-// directories in one renameat2(RENAME_EXCHANGE): at every moment DIR is
-// either the whole old run or the whole new one, and everything of the old
-// run (its evaluation, report.html, report/, pruned/) leaves with it.
+// --overwrite builds the new run beside DIR, in PARENT/.sca-staging/, and
+// swaps the two directories in one renameat2(RENAME_EXCHANGE): at every
+// moment DIR is either the whole old run or the whole new one, and everything
+// of the old run (its evaluation, report.html, report/, pruned/) leaves with
+// it. (A folder of its own keeps the search for stale stagings short in a
+// sweep's runs/ with a million entries.)
+constexpr const char* kStagingFolder = ".sca-staging";
 constexpr const char* kStagingMarker = ".sca-overwrite.";
 constexpr const char* kRetiredMarker = ".sca-old.";
 
-fs::path sibling(const fs::path& dir, const char* marker) {
+struct Placement {
+    fs::path parent;
+    std::string name;
+};
+Placement placement(const fs::path& dir) {
     std::error_code ec;
     const fs::path d = fs::absolute(dir, ec).lexically_normal();
-    const fs::path name = d.has_filename() ? d.filename() : d.parent_path().filename();
-    const fs::path parent = d.has_filename() ? d.parent_path() : d.parent_path().parent_path();
+    if (d.has_filename()) return {d.parent_path(), d.filename().string()};
+    return {d.parent_path().parent_path(), d.parent_path().filename().string()};
+}
+
+fs::path sibling(const fs::path& dir, const char* marker) {
+    const Placement p = placement(dir);
+    const fs::path folder = p.parent / kStagingFolder;
+    std::error_code ec;
     for (int attempt = 0;; ++attempt) {
-        const fs::path p = parent / ("." + name.string() + marker + fmt::format("{:08x}", uint32_t(std::random_device{}())));
-        if (fs::create_directory(p, ec)) return p;
-        if (ec || attempt >= 16)
-            throw IoError("cannot create a staging directory beside '" + dir.string() + "': " +
+        fs::create_directories(folder, ec);
+        const fs::path s = folder / (p.name + marker + fmt::format("{:08x}", uint32_t(std::random_device{}())));
+        if (fs::create_directory(s, ec)) return s;
+        if (attempt >= 16)
+            throw IoError("cannot create a staging directory beside '" + dir.string() + "' in '" + folder.string() + "': " +
                           (ec ? ec.message() : std::string("name taken")));
     }
 }
 
-// Staging and retired directories that a killed --overwrite left beside DIR
+// Staging and retired directories that a killed --overwrite left for DIR
 // (and the DIR/.overwrite of earlier versions). Called with DIR locked.
 void remove_stale_stagings(const fs::path& dir) {
+    const Placement p = placement(dir);
     std::error_code ec;
-    const fs::path d = fs::absolute(dir, ec).lexically_normal();
-    const std::string name = d.has_filename() ? d.filename().string() : d.parent_path().filename().string();
-    const fs::path parent = d.has_filename() ? d.parent_path() : d.parent_path().parent_path();
-    for (const auto& e : fs::directory_iterator(parent, ec)) {
+    for (const auto& e : fs::directory_iterator(p.parent / kStagingFolder, ec)) {
         const std::string n = e.path().filename().string();
         for (const char* marker : {kStagingMarker, kRetiredMarker})
-            if (n.rfind("." + name + marker, 0) == 0) fs::remove_all(e.path(), ec);
+            if (n.rfind(p.name + marker, 0) == 0) fs::remove_all(e.path(), ec);
     }
     fs::remove_all(dir / run_files::kStaging, ec);
 }
@@ -262,7 +281,7 @@ void swap_in(const fs::path& staging, const fs::path& dir) {
         throw IoError(fmt::format("cannot swap the new run into '{}': {} (the old run is untouched)", dir.string(),
                                   std::strerror(errno)));
     // A file system without RENAME_EXCHANGE: two renames; only a kill between
-    // them leaves DIR absent (the old run is then in its .sca-old. sibling).
+    // them leaves DIR absent (the old run is then in .sca-staging/<name>.sca-old.*).
     const fs::path retired = sibling(dir, kRetiredMarker);
     std::error_code ec;
     fs::remove(retired, ec);
@@ -363,25 +382,12 @@ namespace {
 
 // One trainer per run directory: a second `sca train` (a requeued Slurm job,
 // a script that lost track of a process) would interleave checkpoints and
-// delete the other's temporary files. flock() is released by the kernel when
-// the holder dies, so a killed run never leaves a stale lock.
-class RunDirLock {
+// delete the other's temporary files.
+class RunDirLock : public DirectoryLock {
 public:
-    explicit RunDirLock(const fs::path& dir) {
-        const std::string path = (dir / ".sca.lock").string();
-        fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-        if (fd_ < 0) throw IoError("cannot write in the run directory '" + dir.string() + "': " + std::strerror(errno));
-        if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-            ::close(fd_);
-            throw IoError("another sca process is training in '" + dir.string() + "'; wait for it or stop it first");
-        }
-    }
-    ~RunDirLock() { ::close(fd_); }
-    RunDirLock(const RunDirLock&) = delete;
-    RunDirLock& operator=(const RunDirLock&) = delete;
-
-private:
-    int fd_ = -1;
+    explicit RunDirLock(const fs::path& dir)
+        : DirectoryLock(dir, ".sca.lock", "run directory",
+                        "another sca process is training in '" + dir.string() + "'; wait for it or stop it first") {}
 };
 
 }  // namespace
@@ -389,6 +395,9 @@ private:
 RunSummary train_run(const ExperimentConfig& cfg, const TrainOptions& options) {
     const fs::path dir(options.out_dir);
     if (options.out_dir.empty()) throw ConfigError("--out", "", "is required (the run directory to write)");
+    if (fs::is_symlink(dir) && !fs::exists(dir))
+        throw IoError("'" + dir.string() + "' is a dangling symbolic link (to '" + fs::read_symlink(dir).string() +
+                      "', which does not exist); remove it or choose another --out");
     if (fs::exists(dir) && !fs::is_directory(dir))
         throw IoError("'" + dir.string() + "' exists and is not a directory");
     const bool replacing = fs::exists(dir) && has_run_outputs(dir);
@@ -403,11 +412,14 @@ RunSummary train_run(const ExperimentConfig& cfg, const TrainOptions& options) {
     // A file-size limit (ulimit -f) should end in a message, not SIGXFSZ.
     std::signal(SIGXFSZ, SIG_IGN);
     remove_stale_temporaries(dir.string());
-    remove_stale_stagings(dir);
+    // A run directory reached through a symlink is swapped where it really is
+    // (exchanging the link itself would leave the old run behind it).
+    const fs::path real_dir = fs::canonical(dir);
+    remove_stale_stagings(real_dir);
     fs::path write_dir = dir;
     std::optional<RunDirLock> staging_lock;  // the new run's lock file becomes DIR's when swapped in
     if (replacing) {
-        write_dir = sibling(dir, kStagingMarker);
+        write_dir = sibling(real_dir, kStagingMarker);
         staging_lock.emplace(write_dir);
     }
     for (const auto& w : cfg.warnings)
@@ -426,7 +438,7 @@ RunSummary train_run(const ExperimentConfig& cfg, const TrainOptions& options) {
         files.config_hash = fnv1a64(config_text);
         RunSummary summary = execute(cfg, files, initial_state(cfg), options);
         if (summary.finished && options.on_finished) options.on_finished(write_dir.string());
-        if (replacing) swap_in(write_dir, dir);
+        if (replacing) swap_in(write_dir, real_dir);
         summary.dir = dir.string();
         return summary;
     } catch (...) {
@@ -454,6 +466,9 @@ RunSummary resume_run(const std::string& dir_text, const TrainOptions& options) 
     const bool fresh = !fs::exists(state_path);
     std::map<std::string, std::string> meta;
     const TrainState state = fresh ? initial_state(cfg) : load_train_state(state_path.string(), cfg.model, &meta);
+    if (!all_finite(state.params) || !all_finite(state.exp_avg) || !all_finite(state.exp_avg_sq))
+        throw NumericalFault(state.next_step, "parameters",
+                             state_path.string() + " holds non-finite parameters or Adam moments; it cannot be resumed");
     if (fresh && !options.quiet) std::fprintf(stderr, "'%s' has no checkpoint yet: training from step 0\n", dir_text.c_str());
     RunFiles files(cfg, dir.string());
     files.config_hash = fnv1a64(config_text);

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "errors.hpp"
+#include "evaluation.hpp"
 #include "sweep_slurm.hpp"
 #include "yaml_reader.hpp"
 #include "sweep_sampling.hpp"
@@ -348,6 +349,7 @@ std::vector<SweepRun> expand_sweep(const SweepSpec& spec, bool resolve, const st
                     try {
                         const ExperimentConfig cfg =
                             parse_experiment_tree(YAML::Clone(trees[run.base]), run.base, run.overrides);
+                        evaluation_settings(cfg, cfg.model.latent);  // a bad evaluation section fails before anything trains
                         run.config_text = to_yaml(cfg.document);
                     } catch (const ConfigError&) {
                         parse_experiment(texts[run.base], run.base, run.overrides);  // throws, with lines

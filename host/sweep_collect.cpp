@@ -182,6 +182,7 @@ CollectResult collect_sweep(const CollectOptions& o) {
         result.rows.push_back(std::move(line));
     }
     result.csv_path = o.csv.empty() ? (fs::path(o.dir) / "results.csv").string() : o.csv;
+    remove_stale_temporaries(std::filesystem::path(result.csv_path).parent_path().string(), 0);
     write_file_atomic(result.csv_path, csv);
     return result;
 }

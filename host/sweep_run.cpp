@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -13,12 +15,14 @@
 
 #include "atomic_file.hpp"
 #include "cuda_bridge.hpp"
+#include "dir_lock.hpp"
 #include "dataset.hpp"
 #include "errors.hpp"
 #include "evaluation.hpp"
 #include "progress.hpp"
 #include "run.hpp"
 #include "sweep_gpu.hpp"
+#include "thread_pool.hpp"
 
 namespace sca {
 
@@ -154,6 +158,13 @@ private:
     Clock::time_point last_line_;
 };
 
+// One sweep per output folder: a second `sca sweep` on it (a shard started
+// twice, a rerun while the first still runs) is refused before it writes anything.
+DirectoryLock lock_sweep_folder(const std::string& out) {
+    return DirectoryLock(out, ".sca-sweep.lock", "sweep folder",
+                         "another sca sweep is running in '" + out + "'; wait for it or stop it first");
+}
+
 }  // namespace
 
 SweepReport run_sweep(const SweepOptions& o) {
@@ -168,21 +179,13 @@ SweepReport run_planned_sweep(const SweepSpec& spec, const std::vector<SweepRun>
     SweepReport report;
     report.planned = runs.size();
 
+    if (o.jobs < 0 || o.jobs > kMaxJobs)
+        throw ConfigError("--jobs", "", fmt::format("must be between 1 and {} (or left out: twice the cores), got {}", kMaxJobs, o.jobs));
     std::error_code ec;
     fs::create_directories(fs::path(o.out) / sweep_files::kRuns, ec);
     if (ec) throw IoError("cannot create '" + o.out + "': " + ec.message());
-    // Every shard writes the same plan; a plan of another sweep means a wrong --out.
-    const std::string plan_path = (fs::path(o.out) / sweep_files::kPlan).string();
-    const std::string plan = plan_json(spec, runs).dump(1) + "\n";
-    if (fs::exists(plan_path)) {
-        const auto old = nlohmann::json::parse(read_file(plan_path), nullptr, false);
-        if (!old.is_discarded() && old.contains("sweep") &&
-            old["sweep"].get<std::string>() != fs::absolute(spec.source).lexically_normal().string() && !o.quiet)
-            std::fprintf(stderr, "note: '%s' was planned from %s; now from %s\n", plan_path.c_str(),
-                         old["sweep"].get<std::string>().c_str(), spec.source.c_str());
-    }
-    if (!fs::exists(plan_path) || read_file(plan_path) != plan) write_file_atomic(plan_path, plan);
-
+    const DirectoryLock sweep_lock = lock_sweep_folder(o.out);
+    remove_stale_temporaries(o.out, 0);
     std::vector<const SweepRun*> todo;
     for (const auto& r : runs) {
         if (!in_shard(r, o.shard)) continue;
@@ -201,10 +204,23 @@ SweepReport run_planned_sweep(const SweepSpec& spec, const std::vector<SweepRun>
     if (o.backend == "cuda" && !why_not_gpu.empty()) throw std::runtime_error("--backend cuda was requested, but " + why_not_gpu);
     if (o.backend != "auto" && o.backend != "cpu" && o.backend != "cuda")
         throw ConfigError("--backend", "", "unknown backend '" + o.backend + "' (expected auto, cpu or cuda)");
+    // Written once nothing above refused the sweep.
+    // Every shard writes the same plan; a plan of another sweep means a wrong --out.
+    const std::string plan_path = (fs::path(o.out) / sweep_files::kPlan).string();
+    const std::string plan = plan_json(spec, runs).dump(1) + "\n";
+    if (fs::exists(plan_path)) {
+        const auto old = nlohmann::json::parse(read_file(plan_path), nullptr, false);
+        if (!old.is_discarded() && old.contains("sweep") &&
+            old["sweep"].get<std::string>() != fs::absolute(spec.source).lexically_normal().string() && !o.quiet)
+            std::fprintf(stderr, "note: '%s' was planned from %s; now from %s\n", plan_path.c_str(),
+                         old["sweep"].get<std::string>().c_str(), spec.source.c_str());
+    }
+    if (!fs::exists(plan_path) || read_file(plan_path) != plan) write_file_atomic(plan_path, plan);
+
     const bool gpu = o.backend != "cpu" && why_not_gpu.empty();
     report.backend = gpu ? "cuda" : "cpu";
     // Twice the cores by default: each run ends in a few fsyncs (atomic writes), which idle a core.
-    const int threads = std::max(1, o.jobs > 0 ? o.jobs : 2 * int(std::thread::hardware_concurrency()));
+    const int threads = std::clamp(o.jobs > 0 ? o.jobs : 2 * int(std::thread::hardware_concurrency()), 1, kMaxJobs);
     if (!o.quiet) {
         std::fprintf(stderr, "sweep %s: %zu runs, %zu in shard %d/%d, %zu finished before, %zu to run on %s\n",
                      spec.source.c_str(), report.planned, report.selected, o.shard.index, o.shard.count, report.skipped,
@@ -215,8 +231,22 @@ SweepReport run_planned_sweep(const SweepSpec& spec, const std::vector<SweepRun>
     SweepProgress progress(todo.size(), report.skipped, o.quiet);
     std::atomic<size_t> done{0};
     std::mutex lock;
+    // A run that fails is recorded and the sweep goes on; failing to record
+    // it (or its done marker) stops the sweep: starting more runs whose
+    // outcome cannot be written would only lose them.
+    std::atomic<bool> stopping{false};
+    std::string fatal;
+    auto stop_with = [&](const std::string& why) {
+        std::lock_guard<std::mutex> g(lock);
+        if (fatal.empty()) fatal = why;
+        stopping = true;
+    };
     auto fail = [&](const SweepRun& r, const std::string& why) {
-        write_failure(sweep_run_dir(o.out, r.id), r, why);
+        try {
+            write_failure(sweep_run_dir(o.out, r.id), r, why);
+        } catch (const std::exception& e) {
+            stop_with("cannot record that run " + r.id + " failed (" + why + "): " + e.what());
+        }
         std::lock_guard<std::mutex> g(lock);
         report.failures.push_back(r.id + ": " + why);
     };
@@ -243,12 +273,16 @@ SweepReport run_planned_sweep(const SweepSpec& spec, const std::vector<SweepRun>
     auto finish_run = [&](const SweepRun& r, const ExperimentConfig& cfg, const std::string& backend, double train_s) {
         const std::string dir = sweep_run_dir(o.out, r.id);
         const double eval_s = evaluate_into(dir, cfg, spec.evaluation_grids);
-        write_marker(dir, r, cfg, backend, train_s, eval_s);
+        try {
+            write_marker(dir, r, cfg, backend, train_s, eval_s);
+        } catch (const std::exception& e) {
+            stop_with("cannot mark run " + r.id + " finished: " + e.what());
+        }
     };
     std::vector<const SweepRun*> cpu_runs;  // the CPU path's runs (on a GPU: those the fused trainer cannot take)
     if (!gpu) cpu_runs = todo;
     auto cpu_worker = [&] {
-        for (size_t i = next++; i < cpu_runs.size(); i = next++) {
+        for (size_t i = next++; i < cpu_runs.size() && !stopping; i = next++) {
             const SweepRun& r = *cpu_runs[i];
             try {
                 const ExperimentConfig cfg = parse_experiment(r.config_text, r.base);
@@ -284,7 +318,7 @@ SweepReport run_planned_sweep(const SweepSpec& spec, const std::vector<SweepRun>
             const double per_run = since(t0) / double(group.size());
             std::atomic<size_t> k{0};
             auto writer = [&] {
-                for (size_t m = k++; m < group.size(); m = k++) {
+                for (size_t m = k++; m < group.size() && !stopping; m = k++) {
                     const SweepRun& r = *group[m];
                     try {
                         bool finite = true;
@@ -300,16 +334,12 @@ SweepReport run_planned_sweep(const SweepSpec& spec, const std::vector<SweepRun>
                     progress.tick(++done, report.failures.size());
                 }
             };
-            std::vector<std::thread> pool;
-            for (int t = 0; t < threads; ++t) pool.emplace_back(writer);
-            for (auto& t : pool) t.join();
+            run_threads(threads, writer);
+            if (stopping) break;
         }
     }
-    if (!cpu_runs.empty()) {
-        std::vector<std::thread> pool;
-        for (int t = 0; t < threads; ++t) pool.emplace_back(cpu_worker);
-        for (auto& t : pool) t.join();
-    }
+    if (!cpu_runs.empty() && !stopping) run_threads(threads, cpu_worker);
+    if (stopping) throw IoError(fatal + "; the sweep stopped (rerun it once the folder is writable: finished runs are kept)");
     report.trained = done - report.failures.size();
     report.seconds = since(start);
     progress.finish(fmt::format("({} trained, {} finished before, {} failed) -> {}", report.trained, report.skipped,

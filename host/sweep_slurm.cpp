@@ -27,6 +27,18 @@ std::string shell_word(const std::string& s) {
     return q + "'";
 }
 
+// A value as one printable line for a message (a newline shown as \n).
+std::string printable(const std::string& s) {
+    std::string out;
+    for (unsigned char c : s) {
+        if (c == '\n') out += "\\n";
+        else if (c == '\r') out += "\\r";
+        else if (c < 0x20 || c == 0x7f) out += fmt::format("\\x{:02x}", c);
+        else out += char(c);
+    }
+    return out;
+}
+
 std::string run_sbatch(const std::string& args) {
     const char* env = std::getenv("SCA_SBATCH");
     const std::string cmd = std::string(env && *env ? env : "sbatch") + " --parsable " + args + " 2>&1";
@@ -54,14 +66,14 @@ std::string sbatch_path(const std::string& path) {
     static const std::regex plain(R"(^[A-Za-z0-9_./+@:,=-]+$)");
     if (std::regex_match(path, plain)) return path;
     if (path.find_first_of("\"'%`$#") != std::string::npos || has_control(path))
-        throw ConfigError("--out", "", "'" + path + "' cannot be written into an #SBATCH line (it contains a quote, "
+        throw ConfigError("--out", "", "'" + printable(path) + "' cannot be written into an #SBATCH line (it contains a quote, "
                                        "backslash, '%', '$', '#' or a control character); choose another folder for --slurm");
     return "\"" + path + "\"";
 }
 
 void check_script_path(const std::string& what, const std::string& path) {
     if (has_control(path))
-        throw ConfigError(what, "", "the path contains a control character (a newline?); it cannot go into a Slurm script");
+        throw ConfigError(printable(what), "", "'" + printable(path) + "' contains a control character (a newline?); it cannot go into a Slurm script");
 }
 
 void check_settings(const SlurmSettings& s, const std::string& where) {
@@ -81,8 +93,8 @@ std::string slurm_value_problem(const std::string& field, const std::string& val
     static const std::regex partition(R"(^[A-Za-z0-9_.-]+(,[A-Za-z0-9_.-]+)*$)");
     static const std::regex time(R"(^(\d{1,9}-\d{1,9}(:\d{1,9}){0,2}|\d{1,9}(:\d{1,9}){0,2}|UNLIMITED|INFINITE|unlimited|infinite)$)");
     static const std::regex job_name(R"(^[A-Za-z0-9_.+-]{1,128}$)");
-    static const std::regex option(R"(^--?[A-Za-z][A-Za-z0-9-]*([= ][A-Za-z0-9 _.,:/@%+=|&*\[\]-]*)?$)");
-    const std::string shown = "'" + value + "'";
+    static const std::regex option(R"(^--?[A-Za-z][A-Za-z0-9-]*(=[A-Za-z0-9_.,:/@%+=|&*\[\]-]*)?$)");
+    const std::string shown = "'" + printable(value) + "'";
     if (field == "partition") {
         if (!value.empty() && !std::regex_match(value, partition))
             return shown + " is not a partition name (letters, digits, '_', '.', '-'; several separated by commas)";

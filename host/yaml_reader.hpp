@@ -161,7 +161,12 @@ public:
         see(key);
         const YAML::Node n = node_[key];
         if (!n.IsDefined()) return false;
-        if (n.IsNull()) ctx_.fail(n, path(key), "has no value (remove the key to use the default)");
+        if (n.IsNull()) {
+            YAML::Node at = n;  // an empty value's mark is the next token: name the key's line
+            for (const auto& kv : node_)
+                if (kv.first.IsScalar() && kv.first.Scalar() == key) at = kv.first;
+            ctx_.fail(at, path(key), "has no value (remove the key to use the default)");
+        }
         return true;
     }
     template <class T>

@@ -1,11 +1,16 @@
 // Small builders shared by the tests.
 #pragma once
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <vector>
 
+#include "host/atomic_file.hpp"
 #include "host/config.hpp"
+#include "host/errors.hpp"
 #include "host/run.hpp"
 
 namespace sca::test {
@@ -35,6 +40,39 @@ inline TrainOptions quiet_options(const std::filesystem::path& dir) {
     o.quiet = true;
     o.backend = "cpu";
     return o;
+}
+
+// The message of the ConfigError that loading `yaml` (as exp.yaml) throws, or "no error".
+inline std::string config_error_of(const std::string& yaml, const std::vector<std::string>& overrides = {}) {
+    try {
+        parse_experiment(yaml, "exp.yaml", overrides);
+    } catch (const ConfigError& e) {
+        return e.what();
+    }
+    return "no error";
+}
+
+// `s` with the first `from` replaced by `to` (which must be there).
+inline std::string replaced(std::string s, const std::string& from, const std::string& to) {
+    const auto at = s.find(from);
+    if (at == std::string::npos) throw std::logic_error("test text has no '" + from + "'");
+    return s.replace(at, from.size(), to);
+}
+
+// Runs a shell command; returns its exit status, with stdout and stderr in `output`.
+inline int shell(const std::string& command, std::string* output = nullptr) {
+    const auto log = std::filesystem::temp_directory_path() / ("sca-test-shell-" + std::to_string(::getpid()) + ".log");
+    const int status = std::system((command + " > '" + log.string() + "' 2>&1").c_str());
+    if (output) *output = read_file(log.string());
+    std::filesystem::remove(log);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// A word for the shell: in single quotes.
+inline std::string shell_quoted(const std::string& s) {
+    std::string q = "'";
+    for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return q + "'";
 }
 
 }  // namespace sca::test

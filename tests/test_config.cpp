@@ -5,6 +5,8 @@
 #include "host/errors.hpp"
 
 using namespace sca;
+using test::config_error_of;
+using test::replaced;
 
 namespace {
 
@@ -21,21 +23,6 @@ schedule:
     - {step: 100, lr: 0.01}
 )";
 
-std::string error_of(const std::string& yaml, std::vector<std::string> overrides = {}) {
-    try {
-        parse_experiment(yaml, "exp.yaml", overrides);
-    } catch (const ConfigError& e) {
-        return e.what();
-    }
-    return "no error";
-}
-
-std::string replace(std::string s, const std::string& from, const std::string& to) {
-    const auto at = s.find(from);
-    REQUIRE(at != std::string::npos);
-    return s.replace(at, from.size(), to);
-}
-
 }  // namespace
 
 TEST_CASE("a good config loads", "[config]") {
@@ -48,46 +35,46 @@ TEST_CASE("a good config loads", "[config]") {
 }
 
 TEST_CASE("unknown keys are errors naming file, line and key", "[config][errors]") {
-    CHECK(error_of(replace(kGood, "seed: 1", "sed: 1")) ==
+    CHECK(config_error_of(replaced(kGood, "seed: 1", "sed: 1")) ==
           "exp.yaml:1: sed: unknown key (expected one of: seed, backend, model, data, labels, regularizers, schedule, checkpoint, evaluation)");
-    CHECK_THAT(error_of(replace(kGood, "hidden: 8", "hiden: 8")), Catch::StartsWith("exp.yaml:2: model.hiden: unknown key"));
-    CHECK_THAT(error_of(replace(kGood, "kind: separate}", "kind: separate, shfit: true}")),
+    CHECK_THAT(config_error_of(replaced(kGood, "hidden: 8", "hiden: 8")), Catch::StartsWith("exp.yaml:2: model.hiden: unknown key"));
+    CHECK_THAT(config_error_of(replaced(kGood, "kind: separate}", "kind: separate, shfit: true}")),
                Catch::StartsWith("exp.yaml:6: regularizers.0.shfit: unknown key"));
 }
 
 TEST_CASE("wrong types are errors saying what was expected", "[config][errors]") {
-    CHECK(error_of(replace(kGood, "seed: 1", "seed: one")) == "exp.yaml:1: seed: expected a non-negative integer, got 'one'");
-    CHECK_THAT(error_of(replace(kGood, "latent: 4", "latent: [4]")), Catch::Contains("model.latent: expected an integer, got a list"));
-    CHECK_THAT(error_of(replace(kGood, "power: 8", "power: high")), Catch::Contains("exp.yaml:4: labels.red.power: expected a number"));
-    CHECK_THAT(error_of(replace(kGood, "lr: 0.01, anchor", "lr: fast, anchor")), Catch::Contains("exp.yaml:10: schedule.keyframes.0.lr: expected a number"));
+    CHECK(config_error_of(replaced(kGood, "seed: 1", "seed: one")) == "exp.yaml:1: seed: expected a non-negative integer, got 'one'");
+    CHECK_THAT(config_error_of(replaced(kGood, "latent: 4", "latent: [4]")), Catch::Contains("model.latent: expected an integer, got a list"));
+    CHECK_THAT(config_error_of(replaced(kGood, "power: 8", "power: high")), Catch::Contains("exp.yaml:4: labels.red.power: expected a number"));
+    CHECK_THAT(config_error_of(replaced(kGood, "lr: 0.01, anchor", "lr: fast, anchor")), Catch::Contains("exp.yaml:10: schedule.keyframes.0.lr: expected a number"));
 }
 
 TEST_CASE("shapes and ranges are checked against the model", "[config][errors]") {
-    CHECK(error_of(replace(kGood, "direction: [1, 0, 0, 0]", "direction: [1, 0, 0]")) ==
+    CHECK(config_error_of(replaced(kGood, "direction: [1, 0, 0, 0]", "direction: [1, 0, 0]")) ==
           "exp.yaml:7: regularizers.1.direction: has 3 entries but model.latent is 4");
-    CHECK_THAT(error_of(replace(kGood, "direction: [1, 0, 0, 0]", "direction: [0, 0, 0, 0]")), Catch::Contains("must not be the zero vector"));
-    CHECK_THAT(error_of(replace(kGood, "{name: separate, kind: separate}", "{name: sub, kind: subspace, dims: [0, 4]}")),
+    CHECK_THAT(config_error_of(replaced(kGood, "direction: [1, 0, 0, 0]", "direction: [0, 0, 0, 0]")), Catch::Contains("must not be the zero vector"));
+    CHECK_THAT(config_error_of(replaced(kGood, "{name: separate, kind: separate}", "{name: sub, kind: subspace, dims: [0, 4]}")),
                Catch::Contains("regularizers.0.dims.1: dim 4 is out of range [0, 4)"));
-    CHECK_THAT(error_of(replace(kGood, "latent: 4", "latent: 40")), Catch::Contains("model.latent: must be between 1 and 32, got 40"));
-    CHECK_THAT(error_of(replace(kGood, "labels: {red: 1}", "labels: {blue: 1}")), Catch::Contains("regularizers.1.labels.blue: names no label"));
-    CHECK_THAT(error_of(replace(kGood, "kind: separate", "kind: seperate")), Catch::Contains("unknown kind 'seperate'"));
-    CHECK_THAT(error_of(replace(kGood, "function: redness", "function: redish")), Catch::Contains("unknown label function 'redish'"));
+    CHECK_THAT(config_error_of(replaced(kGood, "latent: 4", "latent: 40")), Catch::Contains("model.latent: must be between 1 and 32, got 40"));
+    CHECK_THAT(config_error_of(replaced(kGood, "labels: {red: 1}", "labels: {blue: 1}")), Catch::Contains("regularizers.1.labels.blue: names no label"));
+    CHECK_THAT(config_error_of(replaced(kGood, "kind: separate", "kind: seperate")), Catch::Contains("unknown kind 'seperate'"));
+    CHECK_THAT(config_error_of(replaced(kGood, "function: redness", "function: redish")), Catch::Contains("unknown label function 'redish'"));
 }
 
 TEST_CASE("schedule problems are errors and nothing is trained", "[config][errors]") {
-    CHECK_THAT(error_of(replace(kGood, "separate: 0.01}", "separat: 0.01}")),
+    CHECK_THAT(config_error_of(replaced(kGood, "separate: 0.01}", "separat: 0.01}")),
                Catch::Contains("schedule.separat: names no regularizer (expected one of: lr, separate, anchor)"));
-    CHECK_THAT(error_of(replace(kGood, "{step: 100, lr: 0.01}", "{step: 0, lr: 0.01}")),
+    CHECK_THAT(config_error_of(replaced(kGood, "{step: 100, lr: 0.01}", "{step: 0, lr: 0.01}")),
                Catch::Contains("exp.yaml:11: step: absolute step 0 does not come after step 0 (exp.yaml:10)"));
-    CHECK_THAT(error_of(replace(kGood, "{step: 100, lr: 0.01}", "{step: +0.5, lr: 0.01}")),
+    CHECK_THAT(config_error_of(replaced(kGood, "{step: 100, lr: 0.01}", "{step: +0.5, lr: 0.01}")),
                Catch::Contains("exp.yaml:11: step: '+0.5' is a fraction of the span between absolute rows"));
-    CHECK_THAT(error_of(replace(replace(kGood, "lr: 0.01, anchor", "anchor"), "{step: 100, lr: 0.01}", "{step: 100, anchor: 0.2}")),
+    CHECK_THAT(config_error_of(replaced(replaced(kGood, "lr: 0.01, anchor", "anchor"), "{step: 100, lr: 0.01}", "{step: 100, anchor: 0.2}")),
                Catch::Contains("schedule.lr: is never keyed"));
-    CHECK_THAT(error_of(replace(kGood, "anchor: 0.1, separate", "anchor: -0.1, separate")), Catch::Contains("is negative"));
+    CHECK_THAT(config_error_of(replaced(kGood, "anchor: 0.1, separate", "anchor: -0.1, separate")), Catch::Contains("is negative"));
 }
 
 TEST_CASE("a regularizer missing from the schedule warns and gets weight 1", "[config]") {
-    const auto cfg = parse_experiment(replace(kGood, ", separate: 0.01}", "}"), "exp.yaml");
+    const auto cfg = parse_experiment(replaced(kGood, ", separate: 0.01}", "}"), "exp.yaml");
     REQUIRE(cfg.warnings.size() == 1);
     CHECK_THAT(cfg.warnings[0], Catch::Contains("'separate' is not in the schedule"));
     CHECK(cfg.weights_at(50)[0] == 1.0f);
@@ -104,17 +91,17 @@ TEST_CASE("command-line overrides set dotted keys, by index or by name", "[confi
 }
 
 TEST_CASE("bad overrides name the override", "[config][overrides][errors]") {
-    CHECK(error_of(kGood, {"seed"}) == "command-line override 'seed': expected key.path=value");
-    CHECK(error_of(kGood, {"seed=-2"}) == "command-line override 'seed=-2': seed: expected a non-negative integer, got '-2'");
-    CHECK_THAT(error_of(kGood, {"regularizers.nope.power=3"}), Catch::Contains("no element 'nope' in this list"));
-    CHECK_THAT(error_of(kGood, {"model.depth=3"}), Catch::Contains("command-line override 'model.depth=3': model.depth: unknown key"));
-    CHECK_THAT(error_of(kGood, {"seed.x=1"}), Catch::Contains("is not a mapping"));
+    CHECK(config_error_of(kGood, {"seed"}) == "command-line override 'seed': expected key.path=value");
+    CHECK(config_error_of(kGood, {"seed=-2"}) == "command-line override 'seed=-2': seed: expected a non-negative integer, got '-2'");
+    CHECK_THAT(config_error_of(kGood, {"regularizers.nope.power=3"}), Catch::Contains("no element 'nope' in this list"));
+    CHECK_THAT(config_error_of(kGood, {"model.depth=3"}), Catch::Contains("command-line override 'model.depth=3': model.depth: unknown key"));
+    CHECK_THAT(config_error_of(kGood, {"seed.x=1"}), Catch::Contains("is not a mapping"));
 }
 
 TEST_CASE("YAML syntax errors give the line", "[config][errors]") {
-    CHECK_THAT(error_of("seed: 1\nmodel: {latent: 4\n"), Catch::StartsWith("exp.yaml:"));
-    CHECK(error_of("") == "exp.yaml: the file is empty");
-    CHECK_THAT(error_of("- 1\n- 2\n"), Catch::Contains("expected a mapping at the top level"));
+    CHECK_THAT(config_error_of("seed: 1\nmodel: {latent: 4\n"), Catch::StartsWith("exp.yaml:"));
+    CHECK(config_error_of("") == "exp.yaml: the file is empty");
+    CHECK_THAT(config_error_of("- 1\n- 2\n"), Catch::Contains("expected a mapping at the top level"));
     CHECK_THROWS_WITH(load_experiment("/nonexistent/x.yaml"), Catch::Contains("/nonexistent/x.yaml: cannot read the config file"));
 }
 

@@ -82,7 +82,7 @@ TEST_CASE("a non-finite loss stops the run naming the step and term, keeping the
     // The checkpoint on disk is step 29's, bit for bit, and no temporary files are left.
     CHECK(read_file((dir / run_files::kModel).string()) == read_file((good / run_files::kModel).string()));
     CHECK(read_file((dir / run_files::kOptimizer).string()) == read_file((good / run_files::kOptimizer).string()));
-    for (const auto& [name, _] : snapshot(dir)) CHECK(name.find(".tmp.") == std::string::npos);
+    for (const auto& [name, _] : snapshot(dir)) CHECK_FALSE(is_temporary_name(fs::path(name).filename().string()));
     const TrainState kept = load_train_state((dir / run_files::kOptimizer).string(), cfg.model);
     CHECK(kept.next_step == 30);
     // Resuming meets the same fault again, and still keeps the checkpoint.
@@ -108,8 +108,9 @@ TEST_CASE("a failed --overwrite leaves the old run as it was, a good one replace
     CHECK(snapshot(dir) == before);
     auto siblings = [&] {
         std::vector<std::string> names;
-        for (const auto& e : fs::directory_iterator(dir.parent_path()))
-            if (e.path().filename().string().rfind("." + dir.filename().string() + ".", 0) == 0)
+        std::error_code ec;
+        for (const auto& e : fs::directory_iterator(dir.parent_path() / ".sca-staging", ec))
+            if (e.path().filename().string().rfind(dir.filename().string() + ".", 0) == 0)
                 names.push_back(e.path().filename().string());
         return names;
     };
@@ -117,7 +118,7 @@ TEST_CASE("a failed --overwrite leaves the old run as it was, a good one replace
     // What a kill during an overwrite leaves (a staging sibling, the old
     // versions' DIR/.overwrite) and files of the old run that the new one
     // does not write (a report, pruned models) all go.
-    fs::create_directories(dir.parent_path() / ("." + dir.filename().string() + ".sca-overwrite.deadbeef"));
+    fs::create_directories(dir.parent_path() / ".sca-staging" / (dir.filename().string() + ".sca-overwrite.deadbeef"));
     fs::create_directories(dir / run_files::kStaging);
     fs::create_directories(dir / "report");
     write_file_atomic((dir / "report.html").string(), "<html></html>\n");
@@ -136,6 +137,19 @@ TEST_CASE("a failed --overwrite leaves the old run as it was, a good one replace
     CHECK(load_experiment((dir / run_files::kConfig).string()).seed == 9);
     CHECK(load_train_state((dir / run_files::kOptimizer).string(), other.model).next_step == 61);
     fs::remove_all(dir);
+}
+
+TEST_CASE("an --overwrite through a symlinked run directory replaces the run where it lives", "[hardening][overwrite]") {
+    const fs::path real = fresh_dir("overwrite real"), link = fresh_dir("overwrite link");
+    train_run(load_experiment(test::experiment_path("anchored.yaml"), short_run()), quiet_options(real));
+    fs::create_directory_symlink(real, link);
+    TrainOptions o = quiet_options(link);
+    o.overwrite = true;
+    CHECK(train_run(load_experiment(test::experiment_path("anchored.yaml"), short_run({"seed=9"})), o).finished);
+    CHECK(fs::is_symlink(link));
+    CHECK(load_experiment((real / run_files::kConfig).string()).seed == 9);
+    fs::remove(link);
+    fs::remove_all(real);
 }
 
 TEST_CASE("a run killed before its first checkpoint resumes from step 0, paths may hold spaces",

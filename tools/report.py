@@ -13,18 +13,24 @@ import argparse
 import base64
 import csv
 import html
+import io
 import json
 import math
 import os
 import sys
+import tempfile
 
-import numpy as np
-import matplotlib
-import matplotlib.ticker
+try:
+    import numpy as np
+    import matplotlib
+    import matplotlib.ticker
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import yaml  # noqa: E402
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # noqa: E402
+    import yaml  # noqa: E402
+except ImportError as e:
+    sys.exit(f"error: sca report needs numpy, matplotlib and PyYAML in {sys.executable} ({e.name} is missing): "
+             "install python3-numpy python3-matplotlib python3-yaml (Debian), or pass sca report --python PYTHON")
 
 from spec_colour import rgb_to_hsv, similarity  # noqa: E402  (beside this script)
 
@@ -130,8 +136,10 @@ class Run:
 
 
 def save(fig, path):
-    fig.savefig(path, dpi=DPI)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI)
     plt.close(fig)
+    write_atomic(path, buf.getvalue())
     return path
 
 
@@ -470,7 +478,8 @@ def run_figures(run, fig_dir, prefix, pairs):
     p = lambda name: os.path.join(fig_dir, f"{prefix}{name}.png")  # noqa: E731
     figs = []
     if run.evaluation and run.has_grids():
-        figs.append(("Latent space", fig_latent(run, p("latent"), pairs)))
+        if latent_pairs(run, pairs):  # a latent width of 1 has no plane to project onto
+            figs.append(("Latent space", fig_latent(run, p("latent"), pairs)))
         figs.append(("Reconstructions", fig_reconstructions(run, p("reconstructions"))))
         if run.evaluation["interventions"]:
             figs.append(("Error against hue", fig_error_hue(run, p("error_hue"))))
@@ -835,11 +844,19 @@ def page(title, body):
             f"<style>{CSS}</style></head><body>\n<h1>{esc(title)}</h1>\n{body}\n</body></html>\n")
 
 
-def write_atomic(path, text):
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
+def write_atomic(path, data):
+    """Through a fresh, unpredictable temporary (O_EXCL, no symlink followed), then an atomic rename."""
+    folder, name = os.path.split(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.sca-tmp.")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data.encode() if isinstance(data, str) else data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
 
 
 def csv_table_html(path, limit=300):
@@ -956,4 +973,9 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except (OSError, ValueError, KeyError, IndexError, TypeError, ArithmeticError, RuntimeError) as e:
+        # One line, no traceback: which run or file, and why.
+        where = f" '{e.filename}'" if isinstance(e, OSError) and e.filename else ""
+        sys.exit(f"error: sca report could not draw the report{where}: {type(e).__name__}: {e}")

@@ -51,7 +51,11 @@ def check_csv(path):
 def main():
     run_dir, required = sys.argv[1], sys.argv[2:]
     problems = []
-    for name in sorted(os.listdir(run_dir)):
+    names = sorted(os.listdir(run_dir))
+    # Pruned models live in their own folder (no name can collide with the run's files).
+    if os.path.isdir(os.path.join(run_dir, "pruned")):
+        names += [os.path.join("pruned", n) for n in sorted(os.listdir(os.path.join(run_dir, "pruned")))]
+    for name in names:
         path = os.path.join(run_dir, name)
         try:
             if name.endswith(".safetensors"):

@@ -70,7 +70,7 @@ for f in model.safetensors optimizer.safetensors train_log.csv validation.json; 
 done
 # --overwrite under the limit fails and leaves the old run untouched.
 expect "overwrite, file-size limit" "File too large" limited "$sca" train "$cfg" "${short[@]}" seed=7 --backend cpu -q --no-eval --overwrite --out "$work/good run"
-ls -A "$work" | grep -q "^\.good run\.sca-" && fail "a failed overwrite left its staging directory"
+ls -A "$work/.sca-staging" 2>/dev/null | grep -q "^good run\.sca-" && fail "a failed overwrite left its staging directory"
 [[ $(snapshot "$work/good run") == "$before" ]] || fail "overwrite under a file-size limit changed the old run"
 
 # 4. A really full file system: a 96 KiB tmpfs, where mount is allowed.
@@ -79,7 +79,7 @@ if mount -t tmpfs -o size=96k tmpfs "$work/tiny" 2>/dev/null; then
   mnt="$work/tiny"
   expect "full tmpfs" "No space left on device" "$sca" train "$cfg" "${short[@]}" --backend cpu -q --no-eval --out "$work/tiny/run"
   python3 "$check" "$work/tiny/run" config.yaml model.safetensors optimizer.safetensors || fail "full tmpfs: bad files left"
-  [[ -z $(find "$work/tiny" -name '*.tmp.*') ]] || fail "full tmpfs: temporary files left"
+  [[ -z $(find "$work/tiny" -name '*.tmp.*' -o -name '*.sca-tmp.*') ]] || fail "full tmpfs: temporary files left"
   umount "$mnt" && mnt=""
 else
   echo "skip: full tmpfs (mount not permitted here; the file-size limit covers ENOSPC-like failures)"

@@ -53,7 +53,7 @@ for ((c = 0; c < chains; c++)); do
   for f in model.safetensors optimizer.safetensors train_log.csv validation.json config.yaml; do
     cmp -s "$work/whole/$f" "$dir/$f" || { echo "FAIL: chain $c: $f differs from the uninterrupted run's"; exit 1; }
   done
-  leftovers=$(find "$dir" -name '*.tmp.*' | wc -l)
+  leftovers=$(find "$dir" -name '*.tmp.*' -o -name '*.sca-tmp.*' | wc -l)
   ((leftovers == 0)) || { echo "FAIL: chain $c left $leftovers temporary files"; exit 1; }
 done
 echo "kill-resume: $total_kills kills ($landed landed mid-run) in $chains chains; every chain ended bit-identical"
