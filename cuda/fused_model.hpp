@@ -99,7 +99,12 @@ public:
     void get_params_all(float* params) const;  // [M][P]
     // Trains steps first..last (inclusive, absolute) of every model in one
     // launch; log (host, may be null): [M][last-first+1][log_stride()].
+    // A model whose loss or gradient is not finite at step t logs t and
+    // stops there before the update (stopped_at(m) == t), like the CPU
+    // backend; it trains again only after set_state().
     void train(int first, int last, float* log);
+    int stopped_at(int m) const { return stopped_host_[2 * size_t(m)]; }  // -1: not stopped
+    bool stopped_on_gradient(int m) const { return stopped_host_[2 * size_t(m) + 1] == 1; }
     // One forward/loss/backward of model m's current parameters, no update.
     // x/labels (host, feature-major) may be null: then step `step`'s batch is drawn.
     DeviceEvaluation evaluate(int m, int step, const float* x, const float* labels, const std::vector<float>& weights,
@@ -114,6 +119,8 @@ private:
     DeviceBuffer<int> schedule_of_;
     DeviceBuffer<float> params_, exp_avg_, exp_avg_sq_;
     DeviceBuffer<float> log_;
+    DeviceBuffer<int> stopped_;       // [M][2]: step, gradient flag
+    std::vector<int> stopped_host_;   // its copy after each train()
 };
 
 // Device count and the first device's name; "" reason when usable.

@@ -11,8 +11,10 @@
 #include <string>
 
 #include "cuda/cuda_check.hpp"
+#include "cuda/device_seam.hpp"
 #include "cuda/fused_model.hpp"
 #include "kernels/data_stream.hpp"
+#include "kernels/gelu.hpp"
 
 namespace sca::cuda {
 
@@ -34,6 +36,9 @@ __device__ float block_sum(float v, BlockScratch& s) {
     __syncthreads();
     return out;
 }
+
+// x - x is 0 for every finite x and NaN for inf and NaN (the CPU's test too).
+__device__ inline bool finite(float x) { return x - x == 0.0f; }
 
 __device__ void draw_batch(const FusedModel& M, float* s, uint64_t seed, int step, const float* grid,
                            const float* probabilities, int* points_out) {
@@ -67,10 +72,7 @@ __device__ void forward(const FusedModel& M, float* s) {
             float a = bias[o];
             for (int i = 0; i < L.in; ++i) a += W[o * L.in + i] * x[i * ld + b];
             if (L.gelu_after) {
-                const float cdf = 0.5f * (1.0f + erff(a * 0.70710678118654752440f));
-                const float pdf = 0.39894228040143267794f * expf(-0.5f * a * a);
-                y[o * ld + b] = a * cdf;
-                s[L.deriv + o * ld + b] = cdf + a * pdf;
+                gelu_erfc(a, y[o * ld + b], s[L.deriv + o * ld + b]);  // the CPU's form: accurate in the negative tail
             } else {
                 y[o * ld + b] = a;
             }
@@ -112,6 +114,7 @@ __device__ float separation(const FusedModel& M, float* s, const RegParams& p, f
             const float* ui = u + i * K;
             const float wi = omega[i];
             for (int j = sub; j < B; j += kSeparationLanes) {
+                if (j == i) continue;  // no self pair, as on the CPU
                 const float* uj = u + j * K;
                 const float c = dot(ui, uj, K);
                 float dfdc;
@@ -341,13 +344,15 @@ struct TrainArgs {
     float* exp_avg;
     float* exp_avg_sq;
     float* log;  // [M][steps][log_stride] or null
+    int* stopped;  // [M][2]: the non-finite step a model stopped at (-1: none), and 1 if its gradient was not finite
     int first, last;
 };
 
 __global__ void __launch_bounds__(kFusedThreads) train_kernel(const FusedModel M, const TrainArgs a) {
-    extern __shared__ float s[];
+    SCA_DYNAMIC_SHARED(float, s);
     __shared__ BlockScratch scratch;
     const int model = blockIdx.x;
+    if (a.stopped[2 * model] >= 0) return;  // stopped at a non-finite step: trains no further until reloaded
     const int P = M.n_params;
     const size_t pbase = size_t(model) * P;
     for (int i = threadIdx.x; i < P; i += blockDim.x) {
@@ -367,13 +372,22 @@ __global__ void __launch_bounds__(kFusedThreads) train_kernel(const FusedModel M
         float recon, total;
         const bool any_dh = loss(M, s, row + 3, false, &recon, reg, &total, scratch);
         backward(M, s, any_dh);
-        adam(M, s, row[1], row[2]);
+        // A non-finite loss or gradient stops this model before the update, as
+        // the CPU backend does; its state stays that of the last good step.
+        float bad = 0.0f;
+        for (int i = threadIdx.x; i < P; i += blockDim.x) bad += finite(s[M.s_grad + i]) ? 0.0f : 1.0f;
+        const bool bad_gradient = block_sum(bad, scratch) != 0.0f;  // the same on every thread, as is total
         if (a.log && threadIdx.x == 0) {
             float* out = a.log + (size_t(model) * (a.last - a.first + 1) + (t - a.first)) * log_stride;
             out[0] = recon;
             for (int r = 0; r < M.n_regs; ++r) out[1 + r] = reg[r];
             out[1 + M.n_regs] = total;
         }
+        if (bad_gradient || !finite(total)) {
+            if (threadIdx.x == 0) a.stopped[2 * model] = t, a.stopped[2 * model + 1] = bad_gradient ? 1 : 0;
+            break;
+        }
+        adam(M, s, row[1], row[2]);
     }
     for (int i = threadIdx.x; i < P; i += blockDim.x) {
         a.params[pbase + i] = s[M.s_params + i];
@@ -400,7 +414,7 @@ struct EvaluateArgs {
 };
 
 __global__ void __launch_bounds__(kFusedThreads) evaluate_kernel(const FusedModel M, const EvaluateArgs a) {
-    extern __shared__ float s[];
+    SCA_DYNAMIC_SHARED(float, s);
     __shared__ BlockScratch scratch;
     const int B = M.batch, ld = M.ld;
     for (int i = threadIdx.x; i < M.n_params; i += blockDim.x) s[M.s_params + i] = a.params[i];
@@ -430,6 +444,8 @@ __global__ void __launch_bounds__(kFusedThreads) evaluate_kernel(const FusedMode
     }
 }
 
+// Per launch: the limit belongs to the kernel, not to a trainer, and another
+// trainer of a smaller shape may have lowered it since.
 void set_smem_limit(const void* kernel, size_t bytes) {
     SCA_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(bytes)));
 }
@@ -504,8 +520,6 @@ DeviceTrainer::DeviceTrainer(const FusedModel& model, int n_models, const std::v
                                 " of device memory, " + mib(free) + " of " + mib(total) + " are free: at most " +
                                 std::to_string(need.models_within(free)) +
                                 " fit in one launch (sca sweep --gpu-group N sets the group size)");
-    set_smem_limit(reinterpret_cast<const void*>(&train_kernel), smem_bytes_);
-    set_smem_limit(reinterpret_cast<const void*>(&evaluate_kernel), smem_bytes_);
     grid_ = DeviceBuffer<float>(grid, "the colour grid");
     probabilities_ = DeviceBuffer<float>(probabilities.empty() ? std::vector<float>{0.0f} : probabilities,
                                          "label probabilities");
@@ -519,6 +533,9 @@ DeviceTrainer::DeviceTrainer(const FusedModel& model, int n_models, const std::v
     SCA_CUDA_CHECK(cudaMemset(exp_avg_.get(), 0, n * sizeof(float)));
     SCA_CUDA_CHECK(cudaMemset(exp_avg_sq_.get(), 0, n * sizeof(float)));
     SCA_CUDA_CHECK(cudaMemset(params_.get(), 0, n * sizeof(float)));
+    stopped_ = DeviceBuffer<int>(size_t(2) * n_models, "non-finite stops");
+    SCA_CUDA_CHECK(cudaMemset(stopped_.get(), 0xff, stopped_.size() * sizeof(int)));
+    stopped_host_.assign(stopped_.size(), -1);
 }
 
 void DeviceTrainer::set_state(int m, const float* params, const float* exp_avg, const float* exp_avg_sq) {
@@ -526,6 +543,8 @@ void DeviceTrainer::set_state(int m, const float* params, const float* exp_avg, 
     SCA_CUDA_CHECK(cudaMemcpy(params_.get() + off, params, P * sizeof(float), cudaMemcpyHostToDevice));
     SCA_CUDA_CHECK(cudaMemcpy(exp_avg_.get() + off, exp_avg, P * sizeof(float), cudaMemcpyHostToDevice));
     SCA_CUDA_CHECK(cudaMemcpy(exp_avg_sq_.get() + off, exp_avg_sq, P * sizeof(float), cudaMemcpyHostToDevice));
+    SCA_CUDA_CHECK(cudaMemset(stopped_.get() + 2 * m, 0xff, 2 * sizeof(int)));  // a new state trains again
+    stopped_host_[2 * size_t(m)] = stopped_host_[2 * size_t(m) + 1] = -1;
 }
 
 void DeviceTrainer::get_state(int m, float* params, float* exp_avg, float* exp_avg_sq) const {
@@ -553,10 +572,12 @@ void DeviceTrainer::train(int first, int last, float* log) {
     }
     TrainArgs a{grid_.get(),   probabilities_.get(), seeds_.get(),      schedules_.get(),
                 schedule_of_.get(), rows_,           params_.get(),     exp_avg_.get(),
-                exp_avg_sq_.get(),  log ? log_.get() : nullptr, first, last};
-    train_kernel<<<n_models_, kFusedThreads, smem_bytes_>>>(model_, a);
+                exp_avg_sq_.get(),  log ? log_.get() : nullptr, stopped_.get(), first, last};
+    set_smem_limit(reinterpret_cast<const void*>(&train_kernel), smem_bytes_);
+    SCA_LAUNCH(train_kernel, n_models_, kFusedThreads, smem_bytes_)(model_, a);
     SCA_CUDA_CHECK_LAUNCH("train_kernel launch");
     SCA_CUDA_CHECK(cudaDeviceSynchronize());
+    stopped_host_ = stopped_.download();
     if (log) SCA_CUDA_CHECK(cudaMemcpy(log, log_.get(), log_n * sizeof(float), cudaMemcpyDeviceToHost));
 }
 
@@ -576,7 +597,8 @@ DeviceEvaluation DeviceTrainer::evaluate(int m, int step, const float* x, const 
     EvaluateArgs a{grid_.get(), probabilities_.get(), seed, step, params_.get() + size_t(m) * P, d_x.get(),
                    d_labels.get(), d_weights.get(), all_terms ? 1 : 0, d_losses.get(), d_grad.get(), d_out_x.get(),
                    d_out_labels.get(), d_points.get()};
-    evaluate_kernel<<<1, kFusedThreads, smem_bytes_>>>(model_, a);
+    set_smem_limit(reinterpret_cast<const void*>(&evaluate_kernel), smem_bytes_);
+    SCA_LAUNCH(evaluate_kernel, 1, kFusedThreads, smem_bytes_)(model_, a);
     SCA_CUDA_CHECK_LAUNCH("evaluate_kernel launch");
     SCA_CUDA_CHECK(cudaDeviceSynchronize());
     DeviceEvaluation out;
@@ -602,7 +624,16 @@ std::string device_unavailable_reason() {
     if (count == 0) return "no CUDA device is present";
     cudaDeviceProp prop{};
     if (cudaGetDeviceProperties(&prop, 0) != cudaSuccess) return "cannot query CUDA device 0";
-    if (prop.major < 7) return std::string("CUDA device 0 (") + prop.name + ") is older than compute capability 7.0";
+    // Whether this build's kernel images (SCA_CUDA_ARCH) load on the device:
+    // the runtime knows, the compute capability alone does not.
+    cudaFuncAttributes attr{};
+    const cudaError_t load = cudaFuncGetAttributes(&attr, reinterpret_cast<const void*>(&train_kernel));
+    if (load != cudaSuccess) {
+        cudaGetLastError();
+        const std::string sm = std::to_string(prop.major) + std::to_string(prop.minor);
+        return std::string("CUDA device 0 (") + prop.name + ", sm_" + sm + ") cannot run this build's kernels (" +
+               cudaGetErrorString(load) + "); rebuild with -DSCA_CUDA_ARCH=" + sm;
+    }
     return "";
 }
 

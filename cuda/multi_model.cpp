@@ -1,6 +1,7 @@
 // Glue between ExperimentConfig (C++20, yaml) and the fused device trainer.
 #include "cuda/multi_model.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -174,16 +175,19 @@ void MultiModelTrainer::train(int first, int last, std::vector<std::vector<StepR
     const int R = int(configs_.front().regularizers.size()), stride = R + 2, steps = last - first + 1;
     std::vector<float> raw;
     if (logs) raw.resize(size_t(size()) * steps * stride);
+    std::vector<bool> was_stopped(static_cast<size_t>(size()));
+    for (int m = 0; m < size(); ++m) was_stopped[m] = device_->stopped_at(m) >= 0;
     device_->train(first, last, logs ? raw.data() : nullptr);
-    for (auto& n : next_step_) n = last + 1;
-    if (!logs) return;
-    logs->resize(size());
+    if (logs) logs->resize(size());
     for (int m = 0; m < size(); ++m) {
+        if (was_stopped[m]) continue;  // stopped in an earlier call: nothing trained
+        const int stop = device_->stopped_at(m);
+        next_step_[m] = stop >= 0 ? stop : last + 1;  // the bad step's update was not applied
+        if (!logs) continue;
         const std::vector<float>& table = tables_[table_of_[m]];
         auto& out = (*logs)[m];
-        for (int i = 0; i < steps; ++i) {
-            const int t = first + i;
-            const float* row = &raw[(size_t(m) * steps + i) * stride];
+        for (int t = first; t <= (stop >= 0 ? stop : last); ++t) {
+            const float* row = &raw[(size_t(m) * steps + (t - first)) * stride];
             const float* sched = &table[size_t(t) * (3 + R)];
             StepRecord rec;
             rec.step = t;
@@ -192,9 +196,29 @@ void MultiModelTrainer::train(int first, int last, std::vector<std::vector<StepR
             rec.recon = row[0];
             rec.reg.assign(row + 1, row + 1 + R);
             rec.total = row[1 + R];
+            if (t == stop && device_->stopped_on_gradient(m)) rec.bad_gradient = gradient_culprit(m, t, rec.weights);
             out.push_back(std::move(rec));
         }
     }
+}
+
+// As the CPU backend names it: the reconstruction alone first, then each
+// weighted regularizer alone, on step t's batch and the last good parameters.
+std::string MultiModelTrainer::gradient_culprit(int m, int t, const std::vector<float>& weights) const {
+    std::vector<float> only(weights.size(), 0.0f);
+    auto bad = [&] {
+        for (float g : device_->evaluate(m, t, nullptr, nullptr, only, false).grad)
+            if (!std::isfinite(g)) return true;
+        return false;
+    };
+    if (bad()) return "recon";
+    for (size_t r = 0; r < weights.size(); ++r) {
+        if (weights[r] == 0.0f) continue;
+        std::fill(only.begin(), only.end(), 0.0f);
+        only[r] = weights[r];
+        if (bad()) return configs_[m].regularizers[r].name;
+    }
+    return "total";
 }
 
 ValidationRecord MultiModelTrainer::validate(int m, int step) const {

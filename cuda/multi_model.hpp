@@ -40,6 +40,10 @@ public:
     TrainState state(int m) const;
     std::vector<float> params(int m) const;
     // Trains steps first..last of every model; fills logs[m] if logs is not null.
+    // A model whose loss or gradient is not finite stops as on the CPU: its
+    // log ends with that step (bad_gradient names the term if the gradient
+    // was the cause), its state stays the last good one (state(m).next_step
+    // is the bad step), and later calls leave it alone until load_state(m).
     void train(int first, int last, std::vector<std::vector<StepRecord>>* logs = nullptr);
     // Validation losses of model m (its parameters copied to the CPU oracle).
     ValidationRecord validate(int m, int step) const;
@@ -48,6 +52,8 @@ public:
                               bool all_terms) const;
 
 private:
+    std::string gradient_culprit(int m, int t, const std::vector<float>& weights) const;
+
     std::vector<ExperimentConfig> configs_;
     std::vector<std::vector<float>> tables_;  // distinct schedule tables (host copies)
     std::vector<int> table_of_;               // [M] index into tables_

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "cuda/cuda_check.hpp"
+#include "cuda/device_seam.hpp"
 #include "cuda/separation_tiled.hpp"
 #include "kernels/regularizers.hpp"
 
@@ -51,6 +52,7 @@ __global__ void __launch_bounds__(kTileRows)
         __syncthreads();
         if (!valid) continue;
         for (int jj = 0; jj < n; ++jj) {
+            if (j0 + jj == i) continue;  // no self pair, as on the CPU
             const float* uj = tile_u + jj * K;
             float c = 0.0f;
 #pragma unroll
@@ -120,7 +122,7 @@ DeviceSeparation::DeviceSeparation(const SeparationProblem& problem, const std::
 
 void DeviceSeparation::run() {
     const int B = p_.batch, K = p_.latent;
-    unit_vectors_kernel<<<(B + 255) / 256, 256>>>(z_.get(), B, K, u_.get());
+    SCA_LAUNCH(unit_vectors_kernel, (B + 255) / 256, 256, 0)(z_.get(), B, K, u_.get());
     SCA_CUDA_CHECK_LAUNCH("unit_vectors_kernel");
     int cols = (B + splits_ - 1) / splits_;
     cols = (cols + kTileCols - 1) / kTileCols * kTileCols;
@@ -128,7 +130,7 @@ void DeviceSeparation::run() {
     switch (K) {
 #define SCA_SEPARATION_CASE(KK)                                                                                    \
     case KK:                                                                                                       \
-        separation_tile_kernel<KK><<<grid, kTileRows>>>(u_.get(), omega_.get(), B, K, p_.power, p_.shift, p_.weight, cols,     \
+        SCA_LAUNCH(separation_tile_kernel<KK>, grid, kTileRows, 0)(u_.get(), omega_.get(), B, K, p_.power, p_.shift, p_.weight, cols,     \
                                                         partial_.get());                                                 \
         break;
         SCA_SEPARATION_CASE(2)
@@ -139,13 +141,13 @@ void DeviceSeparation::run() {
         SCA_SEPARATION_CASE(8)
 #undef SCA_SEPARATION_CASE
         default:
-            separation_tile_kernel<0><<<grid, kTileRows>>>(u_.get(), omega_.get(), B, K, p_.power, p_.shift, p_.weight, cols,
+            SCA_LAUNCH(separation_tile_kernel<0>, grid, kTileRows, 0)(u_.get(), omega_.get(), B, K, p_.power, p_.shift, p_.weight, cols,
                                                            partial_.get());
     }
     SCA_CUDA_CHECK_LAUNCH("separation_tile_kernel");
-    separation_combine_kernel<<<(B + 255) / 256, 256>>>(z_.get(), partial_.get(), B, K, splits_, row_loss_.get(), dz_.get());
+    SCA_LAUNCH(separation_combine_kernel, (B + 255) / 256, 256, 0)(z_.get(), partial_.get(), B, K, splits_, row_loss_.get(), dz_.get());
     SCA_CUDA_CHECK_LAUNCH("separation_combine_kernel");
-    weighted_sum_kernel<<<1, kReduceThreads>>>(omega_.get(), row_loss_.get(), B, loss_.get());
+    SCA_LAUNCH(weighted_sum_kernel, 1, kReduceThreads, 0)(omega_.get(), row_loss_.get(), B, loss_.get());
     SCA_CUDA_CHECK_LAUNCH("weighted_sum_kernel");
 }
 

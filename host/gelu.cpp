@@ -1,5 +1,7 @@
 #include "gelu.hpp"
 
+#include "../kernels/gelu.hpp"
+
 #if defined(__x86_64__) && defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
 #define SCA_GELU_AVX2 1
@@ -11,7 +13,8 @@ namespace sca {
 // t = 1 / (1 + |z| / 2), P the 9th-degree polynomial of Numerical Recipes'
 // erfcc (fractional error below 1.2e-7 everywhere). Unlike 1 + erf(x / sqrt 2)
 // this keeps its relative accuracy in the negative tail, and it needs only
-// exp, which vectorizes cheaply. phi(x) = exp(-z^2) / sqrt(2 pi).
+// exp, which vectorizes cheaply. phi(x) = exp(-z^2) / sqrt(2 pi). The scalar
+// form, shared with the CUDA kernels, is gelu_erfc in kernels/gelu.hpp.
 namespace {
 
 constexpr float kP[10] = {-1.26551223f, 1.00002368f, 0.37409196f, 0.09678418f, -0.18628806f,
@@ -42,18 +45,6 @@ inline __m256 exp_avx2(__m256 x) {
 }
 #endif
 
-inline void gelu_one(float x, float& y, float& dy) {
-    const float z = -x * kInvSqrt2;
-    const float t = 1.0f / (1.0f + 0.5f * std::fabs(z));
-    float p = kP[9];
-    for (int k = 8; k >= 0; --k) p = p * t + kP[k];
-    const float ans = t * std::exp(-z * z + p);
-    const float cdf = 0.5f * (z >= 0.0f ? ans : 2.0f - ans);
-    const float pdf = kInvSqrt2Pi * std::exp(-z * z);
-    y = x * cdf;
-    dy = cdf + x * pdf;
-}
-
 }  // namespace
 
 template <>
@@ -77,7 +68,7 @@ void gelu_with_derivative<float>(const float* x, float* y, float* dy, size_t n) 
         _mm256_storeu_ps(dy + i, _mm256_fmadd_ps(v, pdf, cdf));
     }
 #endif
-    for (; i < n; ++i) gelu_one(x[i], y[i], dy[i]);
+    for (; i < n; ++i) gelu_erfc(x[i], y[i], dy[i]);
 }
 
 }  // namespace sca

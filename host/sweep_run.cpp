@@ -322,7 +322,8 @@ SweepReport run_planned_sweep(const SweepSpec& spec, const std::vector<SweepRun>
                     const SweepRun& r = *group[m];
                     try {
                         bool finite = true;
-                        for (const auto& s : results[m].log) finite = finite && std::isfinite(s.total);
+                        // A model that met a non-finite loss or gradient stopped at that step (cuda/multi_model.hpp).
+                        for (const auto& s : results[m].log) finite = finite && std::isfinite(s.total) && s.bad_gradient.empty();
                         if (!finite) throw std::runtime_error("the loss is not finite");
                         // run.cpp's own writer, so the formats cannot drift.
                         write_run_outputs(configs[m], sweep_run_dir(o.out, r.id), results[m].log,

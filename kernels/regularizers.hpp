@@ -155,7 +155,7 @@ SCA_HD inline T sample_term(const RegParams& p, const T* z, const T* h, int K, T
     return 0;
 }
 
-// Pairwise separation for sample i against all j. Returns l_i and adds to
+// Pairwise separation for sample i against every j != i. Returns l_i and adds to
 // du_i the gradient of sum_i w_i l_i w.r.t. u_i: sum_j f'(c_ij)(w_i + w_j) u_j.
 // u: sample-major unit vectors [B][K]; w: reduction weights [B].
 template <class T>
@@ -163,6 +163,7 @@ SCA_HD inline T separation_row(const RegParams& p, const T* u, const T* w, int B
     const T* ui = u + size_t(i) * K;
     T l = 0;
     for (int j = 0; j < B; ++j) {
+        if (j == i) continue;  // a sample is not its own pair (a zero latent would count)
         const T* uj = u + size_t(j) * K;
         const T c = dot(ui, uj, K);
         T dfdc;

@@ -65,3 +65,20 @@ TEST_CASE("vectorized CPU separation equals the shared per-row math", "[separati
         }
     }
 }
+
+TEST_CASE("a zero latent is not paired with itself, in the shared row math as on the CPU", "[separation]") {
+    // u = 0 gives c_ii = 0, which the mask for identical directions misses:
+    // with p = 2 and the shift a self pair would add 0.25 to the row.
+    const int B = 9, K = 5;
+    RegParams p;
+    p.power = 2;
+    std::mt19937 rng(5);
+    std::normal_distribution<double> n01;
+    std::vector<double> z(size_t(B) * K), w(size_t(B), 1.0 / B);
+    for (auto& v : z) v = n01(rng);
+    std::fill(z.begin() + 4 * K, z.begin() + 5 * K, 0.0);
+    const Reference ref = by_rows(p, z, w, B, K, 1.0);
+    SeparationCpu<double> sep(B, K);
+    std::vector<double> dz(z.size(), 0.0);
+    CHECK(sep.loss_and_grad(p, z.data(), w.data(), B, 1.0, dz.data()) == Approx(ref.loss).epsilon(1e-12));
+}

@@ -1,6 +1,7 @@
 #include <cuda_runtime_api.h>
 
 #include "cuda/cuda_check.hpp"
+#include "cuda/device_seam.hpp"
 #include "kernels/colour.hpp"
 #include "kernels/data_stream.hpp"
 #include "kernels/regularizers.hpp"
@@ -95,7 +96,7 @@ SharedMathResults shared_math_on_device() {
     SCA_CUDA_CHECK(cudaMalloc(&v, kSharedMathValues * sizeof(float)));
     SCA_CUDA_CHECK(cudaMemset(w, 0, kSharedMathWords * sizeof(uint32_t)));
     SCA_CUDA_CHECK(cudaMemset(v, 0, kSharedMathValues * sizeof(float)));
-    shared_math_kernel<<<1, 1>>>(w, v);
+    SCA_LAUNCH(shared_math_kernel, 1, 1, 0)(w, v);
     SCA_CUDA_CHECK_LAUNCH("shared_math_kernel");
     SCA_CUDA_CHECK(cudaDeviceSynchronize());
     SharedMathResults r{std::vector<uint32_t>(kSharedMathWords), std::vector<float>(kSharedMathValues)};

@@ -11,11 +11,13 @@
 #include <vector>
 
 #include "cuda/multi_model.hpp"
+#include "emulation.hpp"
 #include "host/backend.hpp"
 #include "host/dataset.hpp"
 #include "host/objective.hpp"
 
 using namespace sca;
+using sca::gpu_test::sized;
 
 namespace {
 
@@ -142,16 +144,18 @@ TEST_CASE("the first 20 training steps' losses match the CPU backend", "[gpu][tr
 TEST_CASE("a full run's final validation matches the CPU backend", "[gpu][training][full]") {
     // 1501 steps at lr up to 0.1 amplify float differences (the trajectories
     // are chaotic in detail), so this checks the outcome, not the bits.
+    // Emulated: the first 60 steps (the emulator is ~1000x slower than a GPU).
     const Tolerance tol{0.2, 2e-3, "same outcome after 1501 chaotic steps"};
     for (const char* name : {"anchored.yaml", "isolated.yaml"}) {
         const auto cfg = load_experiment(experiment(name));
+        const int T = sized(cfg.last_step(), 60);
         auto cpu = make_cpu_backend(cfg);
         cuda::MultiModelTrainer gpu({cfg});
         std::vector<StepRecord> log;
-        cpu->train(0, cfg.last_step(), log);
-        gpu.train(0, cfg.last_step());
-        const auto c = cpu->validate(cfg.last_step());
-        const auto g = gpu.validate(0, cfg.last_step());
+        cpu->train(0, T, log);
+        gpu.train(0, T);
+        const auto c = cpu->validate(T);
+        const auto g = gpu.validate(0, T);
         std::printf("%s: val recon cpu %.6f gpu %.6f\n", name, c.recon, g.recon);
         double worst = used(g.recon, c.recon, std::fabs(c.recon), tol);
         for (size_t r = 0; r < c.reg.size(); ++r) {
@@ -169,10 +173,10 @@ TEST_CASE("M models in one launch end bit-identical to M single runs", "[gpu][mu
         {"seed=0"}, {"seed=1"}, {"seed=2", "schedule.keyframes.3.lr=0.08"}, {"seed=3", "schedule.keyframes.1.lr=0.02"},
         {"seed=4"}};
     for (const auto& o : overrides) configs.push_back(load_experiment(experiment("isolated.yaml"), o));
-    const int T = configs[0].last_step();
+    const int T = sized(configs[0].last_step(), 12), split = sized(700, 5);  // emulated: 12 steps
     cuda::MultiModelTrainer many(configs);
-    many.train(0, 700);  // two train() calls: weights stay on the device between them
-    many.train(701, T);
+    many.train(0, split);  // two train() calls: weights stay on the device between them
+    many.train(split + 1, T);
     for (size_t m = 0; m < configs.size(); ++m) {
         cuda::MultiModelTrainer one({configs[m]});
         one.train(0, T);
@@ -185,13 +189,14 @@ TEST_CASE("M models in one launch end bit-identical to M single runs", "[gpu][mu
 
 TEST_CASE("training twice gives identical bits and the state round-trips", "[gpu][determinism]") {
     const auto cfg = load_experiment(experiment("anchored-subspace.yaml"));
+    const int T = sized(300, 30), mid_step = T / 2;
     cuda::MultiModelTrainer a({cfg}), b({cfg});
-    a.train(0, 300);
-    b.train(0, 150);
+    a.train(0, T);
+    b.train(0, mid_step);
     const TrainState mid = b.state(0);
     cuda::MultiModelTrainer c({cfg});
     c.load_state(0, mid);
-    c.train(151, 300);
+    c.train(mid_step + 1, T);
     CHECK(a.params(0) == c.params(0));
     CHECK(a.state(0).exp_avg_sq == c.state(0).exp_avg_sq);
 }
