@@ -364,3 +364,14 @@ TEST_CASE("bad search files: errors name the file and key", "[search][errors]") 
     CHECK_THAT(err("sweep: configs.yaml\nrungz: 3\n"), Catch::Contains("s.yaml:2") && Catch::Contains("unknown key"));
     CHECK_THAT(err("sweep: nothere.yaml\n"), Catch::Contains("no sweep file"));
 }
+
+TEST_CASE("relative keyframes move with their absolute neighbours (docs/sweeps.md's table)", "[search][schedule]") {
+    const std::string base = std::string(SCA_SOURCE_DIR) + "/experiments/isolated.yaml";
+    auto steps = [&](const std::vector<std::string>& overrides) {
+        return load_experiment(base, overrides).schedule.row_steps;
+    };
+    CHECK(steps({}) == std::vector<int>{0, 10, 248, 750, 1425, 1500});
+    CHECK(steps({"schedule.keyframes.3.step=600"}) == std::vector<int>{0, 10, 198, 600, 1410, 1500});
+    // Pinning keyframe 2 keeps it in place when 3 moves.
+    CHECK(steps({"schedule.keyframes.2.step=248", "schedule.keyframes.3.step=600"}) == std::vector<int>{0, 10, 248, 600, 1410, 1500});
+}
