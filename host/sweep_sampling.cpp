@@ -136,7 +136,7 @@ SweepAxis parse_sample_axis(const YAML::Node& node, const std::string& source, c
             } catch (const YAML::Exception&) {
                 count = 0;
             }
-            if (count < 1 || count > 1000000) throw ConfigError(where(source, v), path, "expected a number of points from 1 to 1000000");
+            if (count < 1 || count > 100000) throw ConfigError(where(source, v), path, "expected a number of points from 1 to 100000");
         } else if (k == "seed") {
             try {
                 seed = v.as<uint64_t>();

@@ -89,7 +89,7 @@ std::string sample_sweep(int count, const std::string& seeds, const std::string&
 
 }  // namespace
 
-TEST_CASE("Sobol samples are nested in their count; Latin ones fill every stratum once", "[search][sampling]") {
+TEST_CASE("Sobol samples are nested in their count, Latin ones fill every stratum once", "[search][sampling]") {
     const auto small = unit_sample("sobol", 8, 3, 5), large = unit_sample("sobol", 32, 3, 5);
     for (size_t i = 0; i < small.size(); ++i) CHECK(small[i] == large[i]);
     // Low discrepancy: every eighth of [0, 1) holds exactly one of the first 8 points, per dimension
