@@ -51,5 +51,6 @@ done
 "$sca" search "$work/search.yaml" --out "$work/out" --slurm > "$work/final.txt"   # finished: prints the result
 strip() { sed 's/ ([0-9]* trained now)//' "$1"; }
 cmp <(strip "$work/local.txt") <(strip "$work/final.txt") || { echo "FAIL: the chained search found another result"; diff <(strip "$work/local.txt") <(strip "$work/final.txt"); exit 1; }
+grep -q '"finished": true' "$work/out/search.json" || { echo "FAIL: search.json does not say finished"; exit 1; }
 grep "search finished" "$work/final.txt"
 echo "PASS"
