@@ -236,6 +236,9 @@ TEST_CASE("configurations are ranked by the robust statistic, and a concept left
     ConfigRules by_median;
     by_median.statistic = "median";
     CHECK(group_configs(r, by_median).configs[0].id == "tiny-c");
+    // A score that the table does not have is an error naming the column.
+    r.groups.back().score_name = "pruned";
+    CHECK_THROWS_WITH(group_configs(r, {}), Catch::Contains("no column 'score_pruned'"));
 }
 
 TEST_CASE("sca collect writes configs.csv: one row per configuration", "[search][configs]") {
