@@ -46,4 +46,9 @@ while read -r line; do
 done < commands.txt
 [[ -f runs/race-demo/search.json ]] && [[ -f runs/race-demo/rung-0/configs.csv ]] && [[ -f runs/race-demo/rung-0/report.html ]] ||
   { echo "FAIL: the documented outputs are missing"; exit 1; }
+for fig in configs-distributions configs-heatmap; do
+  [[ -s runs/race-demo/rung-0/report/$fig.png ]] || { echo "FAIL: sca report drew no $fig.png"; exit 1; }
+done
+grep -q 'Heatmap: schedule.keyframes.3.step x schedule.keyframes.3.anchor' runs/race-demo/rung-0/report.html ||
+  { echo "FAIL: the report has no heatmap of the two requested keys"; exit 1; }
 echo "PASS"
