@@ -58,6 +58,22 @@ std::vector<fs::path> find_runs(const fs::path& root, int max_depth) {
     return runs;
 }
 
+// A sweep folder's planned runs (its sweep.json), which may live behind a
+// link (a search rung's runs -> ../runs) that the directory walk does not follow.
+std::vector<fs::path> planned_runs(const fs::path& root) {
+    std::vector<fs::path> runs;
+    try {
+        const auto plan = nlohmann::json::parse(read_file((root / "sweep.json").string()));
+        for (const auto& r : plan.at("runs")) {
+            const fs::path dir = root / "runs" / r.at("id").get<std::string>();
+            if (is_run_dir(dir)) runs.push_back(dir);
+        }
+    } catch (const nlohmann::json::exception& e) {
+        throw IoError("'" + (root / "sweep.json").string() + "' is not a sweep plan: " + e.what());
+    }
+    return runs;
+}
+
 nlohmann::json schedule_json(const Schedule& s) {
     nlohmann::json tracks = nlohmann::json::object();
     for (const auto& t : s.tracks) {
@@ -274,7 +290,7 @@ void add_report_command(CLI::App& app, CommandAction& action) {
                     throw IoError("'" + target.string() + "' has no " + kEvaluationFile + " (run `sca eval " + target.string() + "` first)");
             } else {
                 manifest["kind"] = "sweep";
-                const auto runs = find_runs(target, args->depth);
+                const auto runs = fs::is_regular_file(target / "sweep.json") ? planned_runs(target) : find_runs(target, args->depth);
                 if (runs.empty())
                     throw IoError("'" + target.string() + "' holds no run directories (none below it has a config.yaml)");
                 for (const auto& r : runs) manifest["runs"].push_back(run_entry(r, target));

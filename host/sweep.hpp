@@ -9,6 +9,7 @@
 //     - zip:                                           # equal-length lists, stepped together
 //         schedule.keyframes.3.anti-subspace: [0.001, 0.003]
 //         schedule.keyframes.0.anti-subspace: [0.1, 0.25]
+//     - sample: {count: 64, keys: {schedule.keyframes.3.step: {integer: [500, 1000]}}}  # drawn (sweep_sampling.hpp)
 //     - seed: 0..59                                    # an inclusive integer range
 //   evaluation_grids: false           # write the NPY grids of each evaluation (default false)
 //   slurm: {partition: gpu, gpus: 1, time: "00:30:00", shards: 8, options: ["--mem=4G"]}
@@ -59,7 +60,7 @@ struct SweepSpec {
 
 struct SweepRun {
     int index = 0;                       // position in the expansion
-    std::string id;                      // stable: derived from the base and the overrides, not the index
+    std::string id;                      // stable: the multi-valued axes' labels and a hash of the resolved config
     std::string base;                    // experiment file
     std::vector<std::string> overrides;  // fixed ones, then one per axis key, in axis order
     std::vector<std::string> axis_overrides;  // only those from axes (what varies)

@@ -106,9 +106,13 @@ ConfigTable group_configs(const CollectResult& result, const ConfigRules& rules)
         const std::string name = score_of_setup[setup];
         if (t.score_name.empty()) t.score_name = name;
         c.score_name = name;
-        const double score = cell_number(row[size_t(col("score_" + name))]);
-        const double error = cell_number(row[size_t(col("anchor_error_" + name))]);
-        c.bound = cell_number(row[size_t(col("anchor_bound_" + name))]);
+        auto cell = [&](const std::string& column) {
+            const int k = col(column);
+            if (k < 0) throw IoError("the collected table has no column '" + column + "' (is '" + name + "' an intervention?)");
+            return cell_number(row[size_t(k)]);
+        };
+        const double score = cell("score_" + name), error = cell("anchor_error_" + name);
+        c.bound = cell("anchor_bound_" + name);
         c.scores.push_back(std::isfinite(score) ? score : 0.0);
         errors[id].push_back(error);
         if (!(error >= rules.collapse_fraction * c.bound)) ++c.collapsed;

@@ -136,7 +136,7 @@ SweepAxis parse_sample_axis(const YAML::Node& node, const std::string& source, c
             } catch (const YAML::Exception&) {
                 count = 0;
             }
-            if (count < 1 || count > 1000000) throw ConfigError(where(source, v), path, "expected a number of points from 1 to 1000000");
+            if (count < 1 || count > 100000) throw ConfigError(where(source, v), path, "expected a number of points from 1 to 100000");
         } else if (k == "seed") {
             try {
                 seed = v.as<uint64_t>();
@@ -168,7 +168,8 @@ SweepAxis parse_sample_axis(const YAML::Node& node, const std::string& source, c
         for (size_t d = 0; d < keys.size(); ++d) {
             const std::string text = value_at(keys[d], p[d]);
             value.assignments.push_back(keys[d].key + "=" + text);
-            value.label += (d ? "+" : "") + sweep_value_label(text);
+            if (d) value.label += '+';
+            value.label += sweep_value_label(text);
         }
         if (seen.insert(value.assignments).second) axis.values.push_back(std::move(value));
     }

@@ -119,6 +119,8 @@ nlohmann::ordered_json config_json(const ConfigTable& t, const ConfigStats& c) {
     return j;
 }
 
+}  // namespace
+
 void write_search_json(const SearchSpec& s, const std::string& out, const SearchReport& r) {
     nlohmann::ordered_json j;
     j["search"] = fs::absolute(s.source).lexically_normal().string();
@@ -138,6 +140,8 @@ void write_search_json(const SearchSpec& s, const std::string& out, const Search
     j["finished"] = r.finished;
     write_file_atomic((fs::path(out) / "search.json").string(), j.dump(1) + "\n");
 }
+
+namespace {
 
 // One pass over the rungs; trains where `train(rung)` says so.
 SearchReport walk(const SearchSpec& s, const std::string& out, const SearchOptions* o) {

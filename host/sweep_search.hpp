@@ -72,6 +72,8 @@ SearchReport run_search(const SearchSpec& spec, const SearchOptions& options);
 // Without training: how far the finished runs take the search (the first incomplete rung is last).
 SearchReport search_status(const SearchSpec& spec, const std::string& out);
 std::string search_summary(const SearchSpec& spec, const SearchReport& report);
+// OUT/search.json: the complete rungs of `report` (written atomically).
+void write_search_json(const SearchSpec& spec, const std::string& out, const SearchReport& report);
 
 // Slurm: the first incomplete rung as a job array (task I: `sca search FILE --out OUT
 // --rung R --shard I/N`) and a job after it that advances the search (`sca search

@@ -45,6 +45,7 @@ SearchSlurmPlan write_search_slurm(const SearchSpec& spec, const std::string& ou
     SearchSlurmPlan plan;
     const std::string out = fs::absolute(out_in).lexically_normal().string();
     const SearchReport status = search_status(spec, out);
+    if (!status.rungs.empty() && status.rungs.front().complete) write_search_json(spec, out, status);
     if (status.finished) return plan;
     const RungReport& rung = status.rungs.back();
     plan.rung = rung.rung;

@@ -236,6 +236,9 @@ TEST_CASE("configurations are ranked by the robust statistic, and a concept left
     ConfigRules by_median;
     by_median.statistic = "median";
     CHECK(group_configs(r, by_median).configs[0].id == "tiny-c");
+    // A score that the table does not have is an error naming the column.
+    r.groups.back().score_name = "pruned";
+    CHECK_THROWS_WITH(group_configs(r, {}), Catch::Contains("no column 'score_pruned'"));
 }
 
 TEST_CASE("sca collect writes configs.csv: one row per configuration", "[search][configs]") {
@@ -363,4 +366,15 @@ TEST_CASE("bad search files: errors name the file and key", "[search][errors]") 
     CHECK_THAT(err("sweep: configs.yaml\nstatistic: p5\n"), Catch::Contains("unknown statistic 'p5'"));
     CHECK_THAT(err("sweep: configs.yaml\nrungz: 3\n"), Catch::Contains("s.yaml:2") && Catch::Contains("unknown key"));
     CHECK_THAT(err("sweep: nothere.yaml\n"), Catch::Contains("no sweep file"));
+}
+
+TEST_CASE("relative keyframes move with their absolute neighbours (docs/sweeps.md's table)", "[search][schedule]") {
+    const std::string base = std::string(SCA_SOURCE_DIR) + "/experiments/isolated.yaml";
+    auto steps = [&](const std::vector<std::string>& overrides) {
+        return load_experiment(base, overrides).schedule.row_steps;
+    };
+    CHECK(steps({}) == std::vector<int>{0, 10, 248, 750, 1425, 1500});
+    CHECK(steps({"schedule.keyframes.3.step=600"}) == std::vector<int>{0, 10, 198, 600, 1410, 1500});
+    // Pinning keyframe 2 keeps it in place when 3 moves.
+    CHECK(steps({"schedule.keyframes.2.step=248", "schedule.keyframes.3.step=600"}) == std::vector<int>{0, 10, 248, 600, 1410, 1500});
 }

@@ -652,29 +652,43 @@ def fig_config_distributions(configs, results, out, limit=30):
     ax.set_xticks(range(len(shown)))
     ax.set_xticklabels([f"#{c['rank']}" for c in shown], fontsize=7)
     ax.set_ylim(-0.02, 1.02)
-    ax.set_xlabel("configuration (rank); red bar: the ranking statistic, orange where the anchor error is outside the band")
+    ax.set_xlabel("configuration, by rank")
+    ax.scatter([], [], marker="_", s=220, c="crimson", label="ranking statistic")
+    ax.scatter([], [], marker="_", s=220, c="orange", label="... anchor error outside the band")
+    ax.legend(fontsize=7, loc="lower right")
     ax.set_ylabel("score r\u00b2")
     ax.set_title(f"Per-configuration score distributions ({len(shown)} of {len(configs)}, by {stat[10:]})", fontsize=10)
     return save(fig, out)
 
 
+def heat_levels(values, bins=8):
+    """Cell labels for one key: its values, or (numeric with many levels, as a sample gives) bins."""
+    distinct = sorted(set(values), key=lambda v: (float(v) if _isnum(v) else math.inf, v))
+    if len(distinct) <= 10 or not all(_isnum(v) for v in distinct):
+        return distinct, list(values)
+    x = np.array([float(v) for v in values])
+    log = x.min() > 0 and x.max() / x.min() > 20
+    t = np.log(x) if log else x
+    edges = np.linspace(t.min(), t.max(), bins + 1)
+    which = np.clip(np.searchsorted(edges, t, side="right") - 1, 0, bins - 1)
+    fmt = (lambda e: f"{math.exp(e):.3g}") if log else (lambda e: f"{e:.3g}")
+    labels = [f"{fmt(edges[b])}-{fmt(edges[b + 1])}" for b in range(bins)]
+    return labels, [labels[b] for b in which]
+
+
 def fig_config_heatmap(configs, keys, out):
     """The ranking statistic over two swept keys: the mean over configurations sharing a cell."""
     stat = [k for k in configs[0] if k.startswith("statistic_")][0]
-    def levels(k):
-        vals = sorted({c[k] for c in configs}, key=lambda v: (float(v) if _isnum(v) else math.inf, v))
-        return vals
-    xs, ys = levels(keys[0]), levels(keys[1])
-    grid = np.full((len(ys), len(xs)), np.nan)
-    count = np.zeros_like(grid)
-    for c in configs:
+    xs, xcell = heat_levels([c[keys[0]] for c in configs])
+    ys, ycell = heat_levels([c[keys[1]] for c in configs])
+    total = np.zeros((len(ys), len(xs)))
+    count = np.zeros_like(total)
+    for c, xc, yc in zip(configs, xcell, ycell):
         v = float(c[stat])
-        if not math.isfinite(v):
-            continue
-        i, j = ys.index(c[keys[1]]), xs.index(c[keys[0]])
-        grid[i, j] = v if count[i, j] == 0 else grid[i, j] + v
-        count[i, j] += 1
-    grid = np.where(count > 0, grid / np.maximum(count, 1), np.nan)
+        if math.isfinite(v):
+            total[ys.index(yc), xs.index(xc)] += v
+            count[ys.index(yc), xs.index(xc)] += 1
+    grid = np.where(count > 0, total / np.maximum(count, 1), np.nan)
     fig, ax = plt.subplots(figsize=(max(4.5, 0.5 * len(xs) + 2.5), max(3.2, 0.4 * len(ys) + 1.8)), constrained_layout=True)
     im = ax.imshow(grid, origin="lower", cmap="viridis", vmin=0, vmax=1, aspect="auto")
     if len(xs) <= 16 and len(ys) <= 16:
@@ -683,14 +697,13 @@ def fig_config_heatmap(configs, keys, out):
                 if np.isfinite(grid[i, j]):
                     ax.text(j, i, f"{grid[i, j]:.2f}", ha="center", va="center", fontsize=7,
                             color="white" if grid[i, j] < 0.6 else "black")
-    step_x, step_y = max(1, len(xs) // 12), max(1, len(ys) // 12)
-    ax.set_xticks(range(0, len(xs), step_x))
-    ax.set_xticklabels(xs[::step_x], fontsize=7, rotation=90 if len(xs) > 6 else 0)
-    ax.set_yticks(range(0, len(ys), step_y))
-    ax.set_yticklabels(ys[::step_y], fontsize=7)
+    ax.set_xticks(range(len(xs)))
+    ax.set_xticklabels(xs, fontsize=7, rotation=90 if len(xs) > 6 else 0)
+    ax.set_yticks(range(len(ys)))
+    ax.set_yticklabels(ys, fontsize=7)
     ax.set_xlabel(keys[0], fontsize=8)
     ax.set_ylabel(keys[1], fontsize=8)
-    fig.colorbar(im, ax=ax, label=f"{stat[10:]} score (mean over configurations in a cell)")
+    fig.colorbar(im, ax=ax, label=f"{stat[10:]} score (mean over a cell's configurations)")
     ax.set_title("Configurations: the ranking statistic over two swept keys", fontsize=10)
     return save(fig, out)
 
