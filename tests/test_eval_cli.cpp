@@ -70,6 +70,36 @@ TEST_CASE("sca train evaluates a finished run, sca eval reruns it with command-l
     CHECK_THAT(out, Catch::Contains("--ablate '9'") && Catch::Contains("out of range"));
 }
 
+TEST_CASE("sca eval --only writes beside the run evaluation unless --overwrite replaces it and drops stale grids", "[cli][evaluation]") {
+    const fs::path run = fresh("sca_test_cli_only");
+    REQUIRE(sh(kSca + " train " + kSource + "/experiments/isolated.yaml seed=1 -q --out " + run.string()) == 0);
+    const std::string full = sca::read_file((run / "evaluation.json").string());
+    REQUIRE(fs::exists(run / "evaluation/rgb_grid.suppressed.latents.npy"));
+
+    std::string out;
+    REQUIRE(sh(kSca + " eval " + run.string() + " --only --ablate 1", &out) == 0);
+    CHECK_THAT(out, Catch::Contains("only-ablate-1"));
+    CHECK(sca::read_file((run / "evaluation.json").string()) == full);  // the run's evaluation is untouched
+    CHECK(fs::exists(run / "evaluation/rgb_grid.suppressed.latents.npy"));
+    const std::string only = sca::read_file((run / "only-ablate-1/evaluation.json").string());
+    CHECK_THAT(only, Catch::Contains("\"ablate-1\"") && !Catch::Contains("\"suppressed\"") &&
+                         Catch::Contains("\"model\": \"../model.safetensors\""));
+    CHECK(fs::exists(run / "only-ablate-1/evaluation/rgb_grid.ablate-1.outputs.npy"));
+
+    // --overwrite replaces the run's evaluation and drops the grids of the variants it no longer has.
+    REQUIRE(sh(kSca + " eval " + run.string() + " --only --overwrite --ablate 1 -q") == 0);
+    CHECK_THAT(sca::read_file((run / "evaluation.json").string()),
+               Catch::Contains("\"ablate-1\"") && !Catch::Contains("\"suppressed\""));
+    CHECK(fs::exists(run / "evaluation/rgb_grid.ablate-1.outputs.npy"));
+    CHECK(fs::exists(run / "evaluation/rgb_grid.baseline.outputs.npy"));
+    CHECK(!fs::exists(run / "evaluation/rgb_grid.suppressed.latents.npy"));
+    CHECK(!fs::exists(run / "evaluation/hsv_grid.ablated.outputs.npy"));
+    // Every file the new evaluation names is there (tools/check-evaluation.py reads them all).
+    REQUIRE(sh("/usr/bin/python3 " + kSource + "/tools/check-evaluation.py " + run.string(), &out) == 0);
+    CHECK(sh(kSca + " eval " + run.string() + " --overwrite --ablate 1 -q", &out) != 0);  // --overwrite needs --only
+    fs::remove_all(run);
+}
+
 TEST_CASE("sca select names the Pareto front and the best run, sca paper writes its marked section", "[cli][selection][paper]") {
     const fs::path dir = fresh("sca_test_cli_paper");
     fs::create_directories(dir);
