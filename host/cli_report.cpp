@@ -123,10 +123,23 @@ std::map<std::string, std::string> setups_from_collect_csv(const fs::path& csv) 
     return setup_of;
 }
 
+// A sweep's swept keys (DIR/sweep.json's columns): runs differing in them are
+// one experiment's, by design. Empty for a folder that is not a sweep.
+std::vector<std::string> swept_keys(const fs::path& root) {
+    std::vector<std::string> keys;
+    try {
+        const auto j = nlohmann::json::parse(read_file((root / "sweep.json").string()));
+        for (const auto& c : j.at("columns")) keys.push_back(c.get<std::string>());
+    } catch (const std::exception&) {
+    }  // no sweep.json (or not one): every key counts
+    return keys;
+}
+
 // Pareto front and best run (docs/method.md §8), as `sca select` has them, within each
 // setup: the collect table's `base` where there is one, else runs with the
 // same objectives (the same regularizers and scored intervention).
-void add_selection(nlohmann::json& manifest, const std::string& score_by, const std::map<std::string, std::string>& setup_of) {
+void add_selection(nlohmann::json& manifest, const std::string& score_by, const std::map<std::string, std::string>& setup_of,
+                   const std::vector<std::string>& swept_keys) {
     auto& runs = manifest["runs"];
     std::map<std::string, std::vector<size_t>> members;  // group -> indices into runs
     std::vector<std::string> order;
@@ -156,6 +169,16 @@ void add_selection(nlohmann::json& manifest, const std::string& score_by, const 
         std::vector<RunScores> list;
         for (size_t i : idx) list.push_back(scores.at(i));
         nlohmann::json g = {{"name", name}, {"runs", idx}, {"objective_names", list.front().objective_names}};
+        std::vector<std::string> dirs;
+        for (size_t i : idx) dirs.push_back(runs[i]["dir"].get<std::string>());
+        try {
+            if (const auto differing = config_differences(dirs, swept_keys); !differing.empty()) {
+                g["warning"] = pooling_warning(differing, dirs.size());
+                std::fprintf(stderr, "warning: %s: %s\n", name.c_str(), g["warning"].get<std::string>().c_str());
+            }
+        } catch (const std::exception& ex) {
+            g["warning"] = ex.what();
+        }
         try {
             const Selection sel = select_runs(list);
             for (size_t f : sel.front) runs[idx[f]]["front"] = true;
@@ -277,7 +300,7 @@ void add_report_command(CLI::App& app, CommandAction& action) {
                     throw IoError("'" + target.string() + "' holds no run directories (none below it has a config.yaml)");
                 for (const auto& r : runs) manifest["runs"].push_back(run_entry(r, target));
             }
-            add_selection(manifest, args->score_by, setups_from_collect_csv(target / "results.csv"));
+            add_selection(manifest, args->score_by, setups_from_collect_csv(target / "results.csv"), swept_keys(target));
             manifest["dims"] = args->pairs;
             manifest["score_by"] = args->score_by;
             if (fs::is_regular_file(target / "results.csv"))
