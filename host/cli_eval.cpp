@@ -67,9 +67,9 @@ void add_eval_command(CLI::App& app, CommandAction& action) {
     cmd->add_option("--out,-o", args->out, "where to write evaluation.json and the NPY grids (default: the run directory; "
                                            "a bare checkpoint writes nothing without --out)");
     cmd->add_option("--intervention,-i", args->interventions,
-                    "an intervention as YAML, e.g. '{name: half, kind: suppression, direction: [1,0,0,0], falloff: 0.5, power: 1}'")
+                    "an intervention as YAML, e.g. '{name: half, kind: suppression, falloff: 0.5, power: 1}' (direction: e0 unless given)")
         ->allow_extra_args(false);
-    cmd->add_option("--suppress", args->suppress, "suppress along a direction, e.g. 1,0,0,0 (a0 = 0, b = 1, p = 0)")
+    cmd->add_option("--suppress", args->suppress, "suppress along a direction as wide as the latent, e.g. 1,0,0,0 (K = 4) or 1,0,0,0,0 (K = 5); a0 = 0, b = 1, p = 0")
         ->allow_extra_args(false);
     cmd->add_option("--ablate", args->ablate, "ablate latent dims, e.g. 0 or 0,2")
         ->allow_extra_args(false);
