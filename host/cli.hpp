@@ -2,7 +2,11 @@
 #pragma once
 #include <CLI/CLI.hpp>
 
+#include <filesystem>
 #include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 namespace sca {
 
@@ -16,5 +20,17 @@ void add_paper_command(CLI::App& app, CommandAction& action);
 void add_report_command(CLI::App& app, CommandAction& action);
 void add_sweep_command(CLI::App& app, CommandAction& action);
 void add_collect_command(CLI::App& app, CommandAction& action);
+void add_compare_command(CLI::App& app, CommandAction& action);
+
+// Shared by `sca report` and `sca compare` (cli_report.cpp). What the drawing
+// scripts need to know about `target` (a run, or a directory of runs: their
+// schedules, groups, Pareto fronts and best runs), with the NPY grids the
+// figures need evaluated into `grid_root` where a run has none.
+nlohmann::json report_manifest(const std::filesystem::path& target, int depth, const std::string& score_by,
+                               const std::filesystem::path& grid_root);
+// The drawing script tools/<name> (or `given`), the Python to run it, and running it.
+std::string find_script(const std::string& given, const std::string& name);
+std::string find_python(const std::string& given);
+int run_script(const std::vector<std::string>& argv);
 
 }  // namespace sca

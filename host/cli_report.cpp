@@ -218,20 +218,22 @@ fs::path executable_dir() {
     return ec ? fs::path() : self.parent_path();
 }
 
-// --script, else $SCA_REPORT_SCRIPT, else beside a build or install tree, else this source tree's.
-std::string find_script(const std::string& given) {
+}  // namespace
+
+// --script, else $SCA_REPORT_SCRIPT (report.py only), else beside a build or install tree, else this source tree's.
+std::string find_script(const std::string& given, const std::string& name) {
     if (!given.empty()) return given;
-    if (const char* env = std::getenv("SCA_REPORT_SCRIPT"); env && *env) return env;
+    if (const char* env = std::getenv("SCA_REPORT_SCRIPT"); env && *env && name == "report.py") return env;
     std::vector<fs::path> candidates;
     if (const fs::path exe = executable_dir(); !exe.empty()) {
-        candidates.push_back(exe / ".." / "tools" / "report.py");
-        candidates.push_back(exe / ".." / "share" / "sca" / "report.py");
+        candidates.push_back(exe / ".." / "tools" / name);
+        candidates.push_back(exe / ".." / "share" / "sca" / name);
     }
-    candidates.push_back(fs::path(__FILE__).parent_path() / ".." / "tools" / "report.py");
+    candidates.push_back(fs::path(__FILE__).parent_path() / ".." / "tools" / name);
     for (const auto& c : candidates)
         if (fs::is_regular_file(c)) return c.lexically_normal().string();
-    throw IoError("cannot find tools/report.py (looked beside the sca binary and in the source tree); "
-                  "pass --script PATH or set SCA_REPORT_SCRIPT");
+    throw IoError("cannot find tools/" + name + " (looked beside the sca binary and in the source tree); pass --script PATH" +
+                  (name == "report.py" ? " or set SCA_REPORT_SCRIPT" : ""));
 }
 
 // Debian's numpy and matplotlib belong to /usr/bin/python3, which a
@@ -262,7 +264,40 @@ int run_script(const std::vector<std::string>& argv) {
     return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }
 
-}  // namespace
+nlohmann::json report_manifest(const fs::path& target, int depth, const std::string& score_by, const fs::path& grid_root) {
+    if (!fs::is_directory(target)) throw IoError("'" + target.string() + "' is not a directory (expected a run or sweep directory)");
+    nlohmann::json manifest;
+    manifest["target"] = fs::absolute(target).lexically_normal().string();
+    manifest["runs"] = nlohmann::json::array();
+    if (is_run_dir(target)) {
+        manifest["kind"] = "run";
+        manifest["runs"].push_back(run_entry(target, target.parent_path()));
+        if (!manifest["runs"][0]["evaluated"].get<bool>())
+            throw IoError("'" + target.string() + "' has no " + kEvaluationFile + " (run `sca eval " + target.string() + "` first)");
+    } else {
+        manifest["kind"] = "sweep";
+        const auto runs = find_runs(target, depth);
+        if (runs.empty()) throw IoError("'" + target.string() + "' holds no run directories (none below it has a config.yaml)");
+        for (const auto& r : runs) manifest["runs"].push_back(run_entry(r, target));
+    }
+    add_selection(manifest, score_by, setups_from_collect_csv(target / "results.csv"), swept_keys(target));
+    manifest["score_by"] = score_by;
+    if (fs::is_regular_file(target / "results.csv"))
+        manifest["collect_csv"] = fs::absolute(target / "results.csv").lexically_normal().string();
+    std::error_code ec;
+    fs::create_directories(grid_root, ec);
+    if (ec) throw IoError("cannot create '" + grid_root.string() + "': " + ec.message());
+    if (manifest["kind"] == "run") {
+        ensure_grids(manifest["runs"][0], grid_root / "grids");
+    } else {
+        for (const auto& g : manifest["groups"])
+            if (g.contains("best")) {
+                auto& best = manifest["runs"][g["best"].get<size_t>()];
+                ensure_grids(best, grid_root / ("grids-" + fs::path(best["dir"].get<std::string>()).filename().string()));
+            }
+    }
+    return manifest;
+}
 
 void add_report_command(CLI::App& app, CommandAction& action) {
     auto* cmd = app.add_subcommand("report", "figures and a self-contained report.html for a run directory or a directory of runs");
@@ -284,43 +319,12 @@ void add_report_command(CLI::App& app, CommandAction& action) {
     cmd->callback([&action, args] {
         action = [args]() -> int {
             const fs::path target(args->target);
-            if (!fs::is_directory(target)) throw IoError("'" + target.string() + "' is not a directory (expected a run or sweep directory)");
-            nlohmann::json manifest;
-            manifest["target"] = fs::absolute(target).lexically_normal().string();
-            manifest["runs"] = nlohmann::json::array();
-            if (is_run_dir(target)) {
-                manifest["kind"] = "run";
-                manifest["runs"].push_back(run_entry(target, target.parent_path()));
-                if (!manifest["runs"][0]["evaluated"].get<bool>())
-                    throw IoError("'" + target.string() + "' has no " + kEvaluationFile + " (run `sca eval " + target.string() + "` first)");
-            } else {
-                manifest["kind"] = "sweep";
-                const auto runs = find_runs(target, args->depth);
-                if (runs.empty())
-                    throw IoError("'" + target.string() + "' holds no run directories (none below it has a config.yaml)");
-                for (const auto& r : runs) manifest["runs"].push_back(run_entry(r, target));
-            }
-            add_selection(manifest, args->score_by, setups_from_collect_csv(target / "results.csv"), swept_keys(target));
-            manifest["dims"] = args->pairs;
-            manifest["score_by"] = args->score_by;
-            if (fs::is_regular_file(target / "results.csv"))
-                manifest["collect_csv"] = fs::absolute(target / "results.csv").lexically_normal().string();
             const fs::path report_dir = target / kReportDir;
-            std::error_code ec;
-            fs::create_directories(report_dir, ec);
-            if (ec) throw IoError("cannot create '" + report_dir.string() + "': " + ec.message());
-            if (manifest["kind"] == "run") {
-                ensure_grids(manifest["runs"][0], report_dir / "grids");
-            } else {
-                for (const auto& g : manifest["groups"])
-                    if (g.contains("best")) {
-                        auto& best = manifest["runs"][g["best"].get<size_t>()];
-                        ensure_grids(best, report_dir / ("grids-" + fs::path(best["dir"].get<std::string>()).filename().string()));
-                    }
-            }
+            nlohmann::json manifest = report_manifest(target, args->depth, args->score_by, report_dir);
+            manifest["dims"] = args->pairs;
             const fs::path manifest_path = report_dir / "manifest.json";
             write_file_atomic(manifest_path.string(), manifest.dump(2) + "\n");
-            std::vector<std::string> argv = {find_python(args->python), find_script(args->script), "--manifest",
+            std::vector<std::string> argv = {find_python(args->python), find_script(args->script, "report.py"), "--manifest",
                                              manifest_path.string()};
             if (args->quiet) argv.push_back("--quiet");
             const int rc = run_script(argv);

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
     sca::add_report_command(app, action);
     sca::add_sweep_command(app, action);
     sca::add_collect_command(app, action);
+    sca::add_compare_command(app, action);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
