@@ -28,9 +28,12 @@ void add_compare_command(CLI::App& app, CommandAction& action);
 // figures need evaluated into `grid_root` where a run has none.
 nlohmann::json report_manifest(const std::filesystem::path& target, int depth, const std::string& score_by,
                                const std::filesystem::path& grid_root);
-// The drawing script tools/<name> (or `given`), the Python to run it, and running it.
-std::string find_script(const std::string& given, const std::string& name);
-std::string find_python(const std::string& given);
-int run_script(const std::vector<std::string>& argv);
+// Writes the manifest to `manifest_path` and runs the drawing script on it
+// (tools/<name> unless `given`, with `python` or /usr/bin/python3); 0 or 1.
+struct DrawingScript {
+    std::string given, name, python;
+    bool quiet = false;
+};
+int draw(const nlohmann::json& manifest, const std::filesystem::path& manifest_path, const DrawingScript& script);
 
 }  // namespace sca

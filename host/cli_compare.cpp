@@ -2,9 +2,6 @@
 // side: tables on stdout and overlaid figures in one self-contained
 // compare.html. The runs are found and selected as `sca report` does; the
 // script tools/compare.py draws.
-#include <cstdio>
-
-#include "atomic_file.hpp"
 #include "cli.hpp"
 #include "errors.hpp"
 
@@ -41,14 +38,7 @@ void add_compare_command(CLI::App& app, CommandAction& action) {
             manifest["out"] = fs::absolute(out).lexically_normal().string();
             manifest["a"] = report_manifest(a, args->depth, args->score_by, out / "grids-a");
             manifest["b"] = report_manifest(b, args->depth, args->score_by, out / "grids-b");
-            const fs::path manifest_path = out / "manifest.json";
-            write_file_atomic(manifest_path.string(), manifest.dump(2) + "\n");
-            std::vector<std::string> argv = {find_python(args->python), find_script(args->script, "compare.py"), "--manifest",
-                                             manifest_path.string()};
-            if (args->quiet) argv.push_back("--quiet");
-            const int rc = run_script(argv);
-            if (rc != 0) std::fprintf(stderr, "error: the compare script exited with status %d\n", rc);
-            return rc == 0 ? 0 : 1;
+            return draw(manifest, out / "manifest.json", {args->script, "compare.py", args->python, args->quiet});
         };
     });
 }

@@ -218,8 +218,6 @@ fs::path executable_dir() {
     return ec ? fs::path() : self.parent_path();
 }
 
-}  // namespace
-
 // --script, else $SCA_REPORT_SCRIPT (report.py only), else beside a build or install tree, else this source tree's.
 std::string find_script(const std::string& given, const std::string& name) {
     if (!given.empty()) return given;
@@ -262,6 +260,18 @@ int run_script(const std::vector<std::string>& argv) {
         if (errno != EINTR) throw IoError("waiting for the report script failed");
     if (WIFEXITED(status)) return WEXITSTATUS(status);
     return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
+}  // namespace
+
+int draw(const nlohmann::json& manifest, const fs::path& manifest_path, const DrawingScript& script) {
+    write_file_atomic(manifest_path.string(), manifest.dump(2) + "\n");
+    std::vector<std::string> argv = {find_python(script.python), find_script(script.given, script.name), "--manifest",
+                                     manifest_path.string()};
+    if (script.quiet) argv.push_back("--quiet");
+    const int rc = run_script(argv);
+    if (rc != 0) std::fprintf(stderr, "error: the %s script exited with status %d\n", script.name.c_str(), rc);
+    return rc == 0 ? 0 : 1;
 }
 
 nlohmann::json report_manifest(const fs::path& target, int depth, const std::string& score_by, const fs::path& grid_root) {
@@ -322,14 +332,7 @@ void add_report_command(CLI::App& app, CommandAction& action) {
             const fs::path report_dir = target / kReportDir;
             nlohmann::json manifest = report_manifest(target, args->depth, args->score_by, report_dir);
             manifest["dims"] = args->pairs;
-            const fs::path manifest_path = report_dir / "manifest.json";
-            write_file_atomic(manifest_path.string(), manifest.dump(2) + "\n");
-            std::vector<std::string> argv = {find_python(args->python), find_script(args->script, "report.py"), "--manifest",
-                                             manifest_path.string()};
-            if (args->quiet) argv.push_back("--quiet");
-            const int rc = run_script(argv);
-            if (rc != 0) std::fprintf(stderr, "error: the report script exited with status %d\n", rc);
-            return rc == 0 ? 0 : 1;
+            return draw(manifest, report_dir / "manifest.json", {args->script, "report.py", args->python, args->quiet});
         };
     });
 }
