@@ -201,6 +201,9 @@ std::string parse_init(const ConfigContext& ctx, const YAML::Node& node, const s
     if (fs::is_directory(p, ec)) p /= "model.safetensors";
     if (!fs::is_regular_file(p, ec))
         ctx.fail(node, "init", "'" + p.string() + "' is not a model file or a run directory with a model.safetensors");
+    // Read whole: no model this trainer accepts comes near 1 GiB (a /proc file may claim terabytes).
+    if (fs::file_size(p, ec) > (std::uintmax_t(1) << 30))
+        ctx.fail(node, "init", "'" + p.string() + "' is larger than 1 GiB, more than any model here");
     ModelShape got;
     try {
         got = shape_from(load_safetensors(p.string()), p.string());
