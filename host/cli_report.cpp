@@ -139,10 +139,23 @@ std::map<std::string, std::string> setups_from_collect_csv(const fs::path& csv) 
     return setup_of;
 }
 
+// A sweep's swept keys (DIR/sweep.json's columns): runs differing in them are
+// one experiment's, by design. Empty for a folder that is not a sweep.
+std::vector<std::string> swept_keys(const fs::path& root) {
+    std::vector<std::string> keys;
+    try {
+        const auto j = nlohmann::json::parse(read_file((root / "sweep.json").string()));
+        for (const auto& c : j.at("columns")) keys.push_back(c.get<std::string>());
+    } catch (const std::exception&) {
+    }  // no sweep.json (or not one): every key counts
+    return keys;
+}
+
 // Pareto front and best run (docs/method.md §8), as `sca select` has them, within each
 // setup: the collect table's `base` where there is one, else runs with the
 // same objectives (the same regularizers and scored intervention).
-void add_selection(nlohmann::json& manifest, const std::string& score_by, const std::map<std::string, std::string>& setup_of) {
+void add_selection(nlohmann::json& manifest, const std::string& score_by, const std::map<std::string, std::string>& setup_of,
+                   const std::vector<std::string>& swept_keys) {
     auto& runs = manifest["runs"];
     std::map<std::string, std::vector<size_t>> members;  // group -> indices into runs
     std::vector<std::string> order;
@@ -172,6 +185,16 @@ void add_selection(nlohmann::json& manifest, const std::string& score_by, const 
         std::vector<RunScores> list;
         for (size_t i : idx) list.push_back(scores.at(i));
         nlohmann::json g = {{"name", name}, {"runs", idx}, {"objective_names", list.front().objective_names}};
+        std::vector<std::string> dirs;
+        for (size_t i : idx) dirs.push_back(runs[i]["dir"].get<std::string>());
+        try {
+            if (const auto differing = config_differences(dirs, swept_keys); !differing.empty()) {
+                g["warning"] = pooling_warning(differing, dirs.size());
+                std::fprintf(stderr, "warning: %s: %s\n", name.c_str(), g["warning"].get<std::string>().c_str());
+            }
+        } catch (const std::exception& ex) {
+            g["warning"] = ex.what();
+        }
         try {
             const Selection sel = select_runs(list);
             for (size_t f : sel.front) runs[idx[f]]["front"] = true;
@@ -211,20 +234,20 @@ fs::path executable_dir() {
     return ec ? fs::path() : self.parent_path();
 }
 
-// --script, else $SCA_REPORT_SCRIPT, else beside a build or install tree, else this source tree's.
-std::string find_script(const std::string& given) {
+// --script, else $SCA_REPORT_SCRIPT (report.py only), else beside a build or install tree, else this source tree's.
+std::string find_script(const std::string& given, const std::string& name) {
     if (!given.empty()) return given;
-    if (const char* env = std::getenv("SCA_REPORT_SCRIPT"); env && *env) return env;
+    if (const char* env = std::getenv("SCA_REPORT_SCRIPT"); env && *env && name == "report.py") return env;
     std::vector<fs::path> candidates;
     if (const fs::path exe = executable_dir(); !exe.empty()) {
-        candidates.push_back(exe / ".." / "tools" / "report.py");
-        candidates.push_back(exe / ".." / "share" / "sca" / "report.py");
+        candidates.push_back(exe / ".." / "tools" / name);
+        candidates.push_back(exe / ".." / "share" / "sca" / name);
     }
-    candidates.push_back(fs::path(__FILE__).parent_path() / ".." / "tools" / "report.py");
+    candidates.push_back(fs::path(__FILE__).parent_path() / ".." / "tools" / name);
     for (const auto& c : candidates)
         if (fs::is_regular_file(c)) return c.lexically_normal().string();
-    throw IoError("cannot find tools/report.py (looked beside the sca binary and in the source tree); "
-                  "pass --script PATH or set SCA_REPORT_SCRIPT");
+    throw IoError("cannot find tools/" + name + " (looked beside the sca binary and in the source tree); pass --script PATH" +
+                  (name == "report.py" ? " or set SCA_REPORT_SCRIPT" : ""));
 }
 
 // Debian's numpy and matplotlib belong to /usr/bin/python3, which a
@@ -257,6 +280,56 @@ int run_script(const std::vector<std::string>& argv) {
 
 }  // namespace
 
+int draw(const nlohmann::json& manifest, const fs::path& manifest_path, const DrawingScript& script) {
+    write_file_atomic(manifest_path.string(), manifest.dump(2) + "\n");
+    std::vector<std::string> argv = {find_python(script.python), find_script(script.given, script.name), "--manifest",
+                                     manifest_path.string()};
+    if (script.quiet) argv.push_back("--quiet");
+    const int rc = run_script(argv);
+    // The script prints its own one-line error; a crash or a missing interpreter gets one here.
+    if (rc >= 128) std::fprintf(stderr, "error: the %s script (%s) ended with status %d\n", script.name.c_str(), argv[1].c_str(), rc);
+    return rc == 0 ? 0 : 1;
+}
+
+nlohmann::json report_manifest(const fs::path& target, int depth, const std::string& score_by, const fs::path& grid_root) {
+    if (!fs::is_directory(target)) throw IoError("'" + target.string() + "' is not a directory (expected a run or sweep directory)");
+    nlohmann::json manifest;
+    manifest["target"] = fs::absolute(target).lexically_normal().string();
+    manifest["runs"] = nlohmann::json::array();
+    if (is_run_dir(target)) {
+        manifest["kind"] = "run";
+        manifest["runs"].push_back(run_entry(target, target.parent_path()));
+        if (!manifest["runs"][0]["evaluated"].get<bool>())
+            throw IoError("'" + target.string() + "' has no " + kEvaluationFile + " (run `sca eval " + target.string() + "` first)");
+    } else {
+        manifest["kind"] = "sweep";
+        const auto runs = fs::is_regular_file(target / "sweep.json") ? planned_runs(target) : find_runs(target, depth);
+        if (runs.empty()) throw IoError("'" + target.string() + "' holds no run directories (none below it has a config.yaml)");
+        for (const auto& r : runs) manifest["runs"].push_back(run_entry(r, target));
+    }
+    add_selection(manifest, score_by, setups_from_collect_csv(target / "results.csv"), swept_keys(target));
+    manifest["score_by"] = score_by;
+    if (fs::is_regular_file(target / "results.csv"))
+        manifest["collect_csv"] = fs::absolute(target / "results.csv").lexically_normal().string();
+    if (fs::is_regular_file(target / "configs.csv"))  // sca collect's per-configuration table
+        manifest["configs_csv"] = fs::absolute(target / "configs.csv").lexically_normal().string();
+    std::error_code ec;
+    fs::create_directories(grid_root, ec);
+    if (ec) throw IoError("cannot create '" + grid_root.string() + "': " + ec.message());
+    remove_stale_temporaries(target.string(), 0);
+    remove_stale_temporaries(grid_root.string(), 1);
+    if (manifest["kind"] == "run") {
+        ensure_grids(manifest["runs"][0], grid_root / "grids");
+    } else {
+        for (const auto& g : manifest["groups"])
+            if (g.contains("best")) {
+                auto& best = manifest["runs"][g["best"].get<size_t>()];
+                ensure_grids(best, grid_root / ("grids-" + fs::path(best["dir"].get<std::string>()).filename().string()));
+            }
+    }
+    return manifest;
+}
+
 void add_report_command(CLI::App& app, CommandAction& action) {
     auto* cmd = app.add_subcommand("report", "figures and a self-contained report.html for a run directory or a directory of runs");
     struct Args {
@@ -279,54 +352,11 @@ void add_report_command(CLI::App& app, CommandAction& action) {
     cmd->callback([&action, args] {
         action = [args]() -> int {
             const fs::path target(args->target);
-            if (!fs::is_directory(target)) throw IoError("'" + target.string() + "' is not a directory (expected a run or sweep directory)");
-            nlohmann::json manifest;
-            manifest["target"] = fs::absolute(target).lexically_normal().string();
-            manifest["runs"] = nlohmann::json::array();
-            if (is_run_dir(target)) {
-                manifest["kind"] = "run";
-                manifest["runs"].push_back(run_entry(target, target.parent_path()));
-                if (!manifest["runs"][0]["evaluated"].get<bool>())
-                    throw IoError("'" + target.string() + "' has no " + kEvaluationFile + " (run `sca eval " + target.string() + "` first)");
-            } else {
-                manifest["kind"] = "sweep";
-                const auto runs = fs::is_regular_file(target / "sweep.json") ? planned_runs(target) : find_runs(target, args->depth);
-                if (runs.empty())
-                    throw IoError("'" + target.string() + "' holds no run directories (none below it has a config.yaml)");
-                for (const auto& r : runs) manifest["runs"].push_back(run_entry(r, target));
-            }
-            add_selection(manifest, args->score_by, setups_from_collect_csv(target / "results.csv"));
-            manifest["dims"] = args->pairs;
-            manifest["score_by"] = args->score_by;
-            if (fs::is_regular_file(target / "results.csv"))
-                manifest["collect_csv"] = fs::absolute(target / "results.csv").lexically_normal().string();
-            if (fs::is_regular_file(target / "configs.csv"))  // sca collect's per-configuration table
-                manifest["configs_csv"] = fs::absolute(target / "configs.csv").lexically_normal().string();
-            manifest["heatmap"] = args->heatmap;
             const fs::path report_dir = target / kReportDir;
-            std::error_code ec;
-            fs::create_directories(report_dir, ec);
-            if (ec) throw IoError("cannot create '" + report_dir.string() + "': " + ec.message());
-            remove_stale_temporaries(target.string(), 0);
-            remove_stale_temporaries(report_dir.string(), 1);
-            if (manifest["kind"] == "run") {
-                ensure_grids(manifest["runs"][0], report_dir / "grids");
-            } else {
-                for (const auto& g : manifest["groups"])
-                    if (g.contains("best")) {
-                        auto& best = manifest["runs"][g["best"].get<size_t>()];
-                        ensure_grids(best, report_dir / ("grids-" + fs::path(best["dir"].get<std::string>()).filename().string()));
-                    }
-            }
-            const fs::path manifest_path = report_dir / "manifest.json";
-            write_file_atomic(manifest_path.string(), manifest.dump(2) + "\n");
-            std::vector<std::string> argv = {find_python(args->python), find_script(args->script), "--manifest",
-                                             manifest_path.string()};
-            if (args->quiet) argv.push_back("--quiet");
-            const int rc = run_script(argv);
-            // The script prints its own one-line error; a crash or a missing interpreter gets one here.
-            if (rc >= 128) std::fprintf(stderr, "error: the report script (%s) ended with status %d\n", argv[1].c_str(), rc);
-            return rc == 0 ? 0 : 1;
+            nlohmann::json manifest = report_manifest(target, args->depth, args->score_by, report_dir);
+            manifest["dims"] = args->pairs;
+            manifest["heatmap"] = args->heatmap;
+            return draw(manifest, report_dir / "manifest.json", {args->script, "report.py", args->python, args->quiet});
         };
     });
 }

@@ -23,6 +23,8 @@ void add_select_command(CLI::App& app, CommandAction& action) {
         action = [args]() -> int {
             std::vector<RunScores> runs;
             for (const auto& d : args->dirs) runs.push_back(read_run_scores(d, args->score_by));
+            if (const auto differing = config_differences(args->dirs); !differing.empty())
+                std::fprintf(stderr, "warning: %s\n", pooling_warning(differing, runs.size()).c_str());
             const Selection sel = select_runs(runs);
             if (args->best_only) {
                 std::printf("%s\n", runs[sel.best].dir.c_str());

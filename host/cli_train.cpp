@@ -1,4 +1,4 @@
-// sca train CONFIG [key.path=value ...] [--out DIR] | sca train --resume DIR
+// sca train CONFIG [key.path=value ...] [--out DIR] [--init RUN] | sca train --resume DIR
 #include <cstdio>
 #include <filesystem>
 
@@ -8,11 +8,22 @@
 
 namespace sca {
 
+namespace {
+
+// A YAML single-quoted scalar: any path survives the override parser.
+std::string yaml_quoted(const std::string& text) {
+    std::string out = "'";
+    for (char c : text) out += c == '\'' ? std::string("''") : std::string(1, c);
+    return out + "'";
+}
+
+}  // namespace
+
 void add_train_command(CLI::App& app, CommandAction& action) {
     auto* cmd = app.add_subcommand("train", "train one experiment (or resume a stopped run)");
     struct Args {
         std::vector<std::string> positional;
-        std::string out, resume, backend;
+        std::string out, resume, backend, init;
         bool quiet = false, overwrite = false, no_eval = false;
         int stop_after = -1;
     };
@@ -20,6 +31,9 @@ void add_train_command(CLI::App& app, CommandAction& action) {
     cmd->add_option("config", args->positional, "CONFIG.yaml, then key.path=value overrides (e.g. seed=3)");
     cmd->add_option("--out,-o", args->out, "run directory to write (default: runs/<config name>)");
     cmd->add_option("--resume", args->resume, "continue the run in this directory");
+    cmd->add_option("--init", args->init,
+                    "fine-tune: start from this run's model (or a .safetensors file) instead of the seed's "
+                    "initialization, with fresh optimizer state; the shape must match the config's (sets `init:`)");
     cmd->add_option("--backend", args->backend, "auto, cpu or cuda (overrides the config)");
     cmd->add_option("--stop-after", args->stop_after, "stop after this step, with a checkpoint")->check(CLI::NonNegativeNumber);
     cmd->add_flag("--quiet,-q", args->quiet, "print nothing but errors");
@@ -45,10 +59,12 @@ void add_train_command(CLI::App& app, CommandAction& action) {
                     throw CLI::ValidationError("--resume continues the run in its own directory; it takes no --out (got '" +
                                                args->out + "')");
                 if (args->overwrite) throw CLI::ValidationError("--resume continues a run; --overwrite starts a new one: give one of them");
+                if (!args->init.empty()) throw CLI::ValidationError("--init starts a new run; --resume continues one (its config keeps its init)");
                 s = resume_run(args->resume, o);
             } else {
                 if (args->positional.empty()) throw CLI::ValidationError("CONFIG is required (or --resume DIR)");
-                const std::vector<std::string> overrides(args->positional.begin() + 1, args->positional.end());
+                std::vector<std::string> overrides(args->positional.begin() + 1, args->positional.end());
+                if (!args->init.empty()) overrides.push_back("init=" + yaml_quoted(std::filesystem::absolute(args->init).string()));
                 const ExperimentConfig cfg = load_experiment(args->positional[0], overrides);
                 if (o.out_dir.empty()) {
                     o.out_dir = "runs/" + std::filesystem::path(args->positional[0]).stem().string();

@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "checkpoint.hpp"
 #include "errors.hpp"
 #include "yaml_reader.hpp"
 
@@ -189,6 +190,35 @@ Schedule parse_schedule(const ConfigContext& ctx, const YAML::Node& node, const 
     return build_schedule(std::move(rows), std::move(settings), ctx.where(node, "schedule"));
 }
 
+// `init:` a model file (or a run directory holding model.safetensors) whose
+// shape must be the config's; returns its absolute path.
+std::string parse_init(const ConfigContext& ctx, const YAML::Node& node, const std::string& base_dir,
+                       const ModelShape& shape) {
+    namespace fs = std::filesystem;
+    const std::string text = MapReader::as<std::string>(ctx, node, "init");
+    fs::path p = fs::path(text).is_absolute() ? fs::path(text) : fs::path(base_dir) / text;
+    std::error_code ec;
+    if (fs::is_directory(p, ec)) p /= "model.safetensors";
+    if (!fs::is_regular_file(p, ec))
+        ctx.fail(node, "init", "'" + p.string() + "' is not a model file or a run directory with a model.safetensors");
+    // Read whole: no model this trainer accepts comes near 1 GiB (a /proc file may claim terabytes).
+    if (fs::file_size(p, ec) > (std::uintmax_t(1) << 30))
+        ctx.fail(node, "init", "'" + p.string() + "' is larger than 1 GiB, more than any model here");
+    ModelShape got;
+    try {
+        got = shape_from(load_safetensors(p.string()), p.string());
+    } catch (const std::exception& e) {
+        ctx.fail(node, "init", "'" + p.string() + "' is not a readable model: " + e.what());
+    }
+    auto show = [](const ModelShape& s) {
+        return fmt::format("input_dim {}, hidden {}, layers {}, latent {}", s.input_dim, s.hidden, s.layers, s.latent);
+    };
+    if (got.input_dim != shape.input_dim || got.hidden != shape.hidden || got.layers != shape.layers || got.latent != shape.latent)
+        ctx.fail(node, "init", "'" + p.string() + "' holds a model of shape (" + show(got) + ") but this config's model is (" +
+                                   show(shape) + "); fine-tuning needs the same shape");
+    return fs::absolute(p).lexically_normal().string();
+}
+
 // The schedule as a YAML node (for the resolved config: CSV schedules are inlined).
 YAML::Node schedule_node(const Schedule& s) {
     YAML::Node out;
@@ -302,11 +332,13 @@ ExperimentConfig parse_document(const ConfigContext& ctx, YAML::Node root, const
         cfg.checkpoint_every = int_in(m, "every", 0, 0, 100000000);
         m.finish("every");
     }
+    if (top.has("init")) cfg.init = parse_init(ctx, top.node("init"), base_dir, cfg.model);
     if (top.has("evaluation")) cfg.evaluation = top.node("evaluation");
-    top.finish("seed, backend, model, data, labels, regularizers, schedule, checkpoint, evaluation");
+    top.finish("seed, backend, model, data, labels, regularizers, schedule, checkpoint, init, evaluation");
 
     cfg.document = YAML::Clone(root);
     cfg.document["schedule"] = schedule_node(cfg.schedule);
+    if (!cfg.init.empty()) cfg.document["init"] = cfg.init;  // absolute: the run's config.yaml resumes from anywhere
     return cfg;
 }
 

@@ -61,6 +61,7 @@ struct ExperimentConfig {
     std::vector<RegularizerSpec> regularizers;
     Schedule schedule;
     int checkpoint_every = 0;  // 0: only at the end
+    std::string init;          // fine-tuning: the model file training starts from; empty: init from the seed
     YAML::Node evaluation;     // as read (its marks give line numbers); validated by the evaluation module
     ConfigContext context;     // the file and the overrides, to place errors in `evaluation`
     YAML::Node document;       // the config as resolved: overrides applied, schedule inlined

@@ -11,6 +11,7 @@
 
 #include "adam.hpp"
 #include "backend.hpp"
+#include "checkpoint.hpp"
 #include "dataset.hpp"
 #include "objective.hpp"
 
@@ -145,7 +146,10 @@ private:
 
 TrainState initial_state(const ExperimentConfig& cfg) {
     TrainState s;
-    s.params = init_parameters(cfg.model, cfg.seed);
+    // Fine-tuning starts from the given model (shape checked when the config
+    // loaded) with fresh Adam moments; otherwise from the seed.
+    s.params = cfg.init.empty() ? init_parameters(cfg.model, cfg.seed)
+                                : params_from(load_safetensors(cfg.init), cfg.model, cfg.init);
     s.exp_avg.assign(s.params.size(), 0.0f);
     s.exp_avg_sq.assign(s.params.size(), 0.0f);
     return s;

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
     sca::add_sweep_command(app, action);
     sca::add_collect_command(app, action);
     sca::add_search_command(app, action);
+    sca::add_compare_command(app, action);
     // A command-line mistake is one line and exit status 2, like a bad config.
     if (argc > 1 && argv[1][0] != '-') {
         std::string known;

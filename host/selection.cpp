@@ -1,11 +1,18 @@
 #include "selection.hpp"
 
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <stdexcept>
 
 #include "atomic_file.hpp"
+#include "config.hpp"
 #include "errors.hpp"
 #include "evaluation.hpp"
 #include "run.hpp"
@@ -89,6 +96,74 @@ Selection select_runs(const std::vector<RunScores>& runs) {
     for (size_t i : s.front)
         if (better(-runs[i].score, -runs[s.best].score)) s.best = i;
     return s;
+}
+
+namespace {
+
+// Every scalar of a YAML tree under its dotted path (list elements by index).
+void flatten(const YAML::Node& node, const std::string& path, std::map<std::string, std::string>& out) {
+    if (node.IsMap()) {
+        for (const auto& kv : node) flatten(kv.second, join_path(path, kv.first.Scalar()), out);
+    } else if (node.IsSequence()) {
+        for (size_t i = 0; i < node.size(); ++i) flatten(node[i], join_path(path, std::to_string(i)), out);
+    } else {
+        out[path] = node.IsScalar() ? node.Scalar() : "";
+    }
+}
+
+bool at_or_below(const std::string& key, const std::string& prefix) {
+    return key == prefix || key.rfind(prefix + ".", 0) == 0;
+}
+
+}  // namespace
+
+std::vector<std::string> config_differences(const std::vector<std::string>& dirs, const std::vector<std::string>& ignored) {
+    std::vector<std::map<std::string, std::string>> configs;
+    std::vector<std::string> skip = {"seed"};  // (a multi-base sweep's "base" column names no config key)
+    for (const auto& d : dirs) {
+        const std::string path = (fs::path(d) / run_files::kConfig).string();
+        YAML::Node root;
+        try {
+            root = YAML::Load(read_file(path));
+        } catch (const std::exception& e) {
+            throw IoError("'" + path + "': cannot read the run's config: " + e.what());
+        }
+        if (configs.empty())  // swept keys in canonical form (regularizers by index, not name)
+            for (const auto& key : ignored) {
+                try {
+                    skip.push_back(apply_override(YAML::Clone(root), key + "=0", path));
+                } catch (const std::exception&) {
+                    skip.push_back(key);
+                }
+            }
+        configs.emplace_back();
+        flatten(root, "", configs.back());
+    }
+    std::set<std::string> keys;
+    for (const auto& c : configs)
+        for (const auto& [k, _] : c) keys.insert(k);
+    std::vector<std::string> differing;
+    for (const auto& k : keys) {
+        if (std::any_of(skip.begin(), skip.end(), [&](const std::string& p) { return at_or_below(k, p); })) continue;
+        const auto first = configs.front().find(k);
+        for (const auto& c : configs) {
+            const auto it = c.find(k);
+            if ((it == c.end()) != (first == configs.front().end()) || (it != c.end() && it->second != first->second)) {
+                differing.push_back(k);
+                break;
+            }
+        }
+    }
+    return differing;
+}
+
+std::string pooling_warning(const std::vector<std::string>& differing, size_t runs) {
+    std::string keys;
+    for (size_t i = 0; i < differing.size() && i < 5; ++i) keys += (i ? ", " : "") + differing[i];
+    if (differing.size() > 5) keys += fmt::format(" and {} more", differing.size() - 5);
+    return fmt::format("these {} runs are not all one experiment (their configs differ in {}, not only in seed); "
+                       "the Pareto front and best run pool them",
+                       runs, keys);
 }
 
 }  // namespace sca

@@ -30,4 +30,12 @@ struct Selection {
 // All runs must have the same objectives (same regularizers); throws otherwise.
 Selection select_runs(const std::vector<RunScores>& runs);
 
+// Dotted keys whose values differ among the runs' config.yaml files, `seed`
+// and every key at or below an `ignored` one excepted (a sweep's swept keys,
+// in any form an override accepts). Empty: the runs are one experiment.
+std::vector<std::string> config_differences(const std::vector<std::string>& dirs,
+                                            const std::vector<std::string>& ignored = {});
+// The warning for pooling such runs, naming the first few keys.
+std::string pooling_warning(const std::vector<std::string>& differing, size_t runs);
+
 }  // namespace sca

@@ -36,7 +36,7 @@ TEST_CASE("a good config loads", "[config]") {
 
 TEST_CASE("unknown keys are errors naming file, line and key", "[config][errors]") {
     CHECK(config_error_of(replaced(kGood, "seed: 1", "sed: 1")) ==
-          "exp.yaml:1: sed: unknown key (expected one of: seed, backend, model, data, labels, regularizers, schedule, checkpoint, evaluation)");
+          "exp.yaml:1: sed: unknown key (expected one of: seed, backend, model, data, labels, regularizers, schedule, checkpoint, init, evaluation)");
     CHECK_THAT(config_error_of(replaced(kGood, "hidden: 8", "hiden: 8")), Catch::StartsWith("exp.yaml:2: model.hiden: unknown key"));
     CHECK_THAT(config_error_of(replaced(kGood, "kind: separate}", "kind: separate, shfit: true}")),
                Catch::StartsWith("exp.yaml:6: regularizers.0.shfit: unknown key"));

@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <regex>
 #include <sys/wait.h>
 
 #include "host/atomic_file.hpp"
@@ -68,6 +69,57 @@ TEST_CASE("sca train evaluates a finished run, sca eval reruns it with command-l
     CHECK(fs::exists(run / "again" / "evaluation.json"));
     CHECK(sh(kSca + " eval " + run.string() + " --ablate 9", &out) == 2);
     CHECK_THAT(out, Catch::Contains("--ablate '9'") && Catch::Contains("out of range"));
+}
+
+TEST_CASE("sca eval --only writes beside the run evaluation unless --overwrite replaces it and drops stale grids", "[cli][evaluation]") {
+    const fs::path run = fresh("sca_test_cli_only");
+    REQUIRE(sh(kSca + " train " + kSource + "/experiments/isolated.yaml seed=1 -q --out " + run.string()) == 0);
+    const std::string full = sca::read_file((run / "evaluation.json").string());
+    REQUIRE(fs::exists(run / "evaluation/rgb_grid.suppressed.latents.npy"));
+
+    std::string out;
+    REQUIRE(sh(kSca + " eval " + run.string() + " --only --ablate 1", &out) == 0);
+    CHECK_THAT(out, Catch::Contains("only-ablate-1"));
+    CHECK(sca::read_file((run / "evaluation.json").string()) == full);  // the run's evaluation is untouched
+    CHECK(fs::exists(run / "evaluation/rgb_grid.suppressed.latents.npy"));
+    const std::string only = sca::read_file((run / "only-ablate-1/evaluation.json").string());
+    CHECK_THAT(only, Catch::Contains("\"ablate-1\"") && !Catch::Contains("\"suppressed\"") &&
+                         Catch::Contains("\"model\": \"../model.safetensors\""));
+    CHECK(fs::exists(run / "only-ablate-1/evaluation/rgb_grid.ablate-1.outputs.npy"));
+
+    // --overwrite replaces the run's evaluation and drops the grids of the variants it no longer has.
+    REQUIRE(sh(kSca + " eval " + run.string() + " --only --overwrite --ablate 1 -q") == 0);
+    CHECK_THAT(sca::read_file((run / "evaluation.json").string()),
+               Catch::Contains("\"ablate-1\"") && !Catch::Contains("\"suppressed\""));
+    CHECK(fs::exists(run / "evaluation/rgb_grid.ablate-1.outputs.npy"));
+    CHECK(fs::exists(run / "evaluation/rgb_grid.baseline.outputs.npy"));
+    CHECK(!fs::exists(run / "evaluation/rgb_grid.suppressed.latents.npy"));
+    CHECK(!fs::exists(run / "evaluation/hsv_grid.ablated.outputs.npy"));
+    // Every file the new evaluation names is there (tools/check-evaluation.py reads them all).
+    REQUIRE(sh("/usr/bin/python3 " + kSource + "/tools/check-evaluation.py " + run.string(), &out) == 0);
+    CHECK(sh(kSca + " eval " + run.string() + " --overwrite --ablate 1 -q", &out) != 0);  // --overwrite needs --only
+    fs::remove_all(run);
+}
+
+TEST_CASE("sca eval --help examples run on models of both paper shapes (K 4 and K 5)", "[cli][evaluation][help]") {
+    std::string help, out;
+    REQUIRE(sh(kSca + " eval --help", &help) == 0);
+    std::smatch intervention, suppress, ablate, prune;
+    REQUIRE(std::regex_search(help, intervention, std::regex(R"(--intervention[^\n]*e\.g\. '([^']*)')")));
+    REQUIRE(std::regex_search(help, suppress, std::regex(R"(--suppress[^\n]*e\.g\. ([0-9,]+) \(K = 4\) or ([0-9,]+) \(K = 5\))")));
+    REQUIRE(std::regex_search(help, ablate, std::regex(R"(--ablate[^\n]*e\.g\. ([0-9,]+) or ([0-9,]+))")));
+    REQUIRE(std::regex_search(help, prune, std::regex(R"(--prune[^\n]*e\.g\. ([0-9,]+))")));
+    for (const auto& [setup, direction] : {std::pair{"anchored", suppress[1].str()}, std::pair{"isolated", suppress[2].str()}}) {
+        const fs::path run = fresh(std::string("sca_test_help_") + setup);
+        REQUIRE(sh(kSca + " train " + kSource + "/experiments/" + setup + ".yaml -q --no-eval --backend cpu --out " + run.string()) == 0);
+        const std::string eval = kSca + " eval " + run.string() + " --only --no-grids -q --out " + (run / "help").string();
+        CHECK(sh(eval + " --intervention '" + intervention[1].str() + "'", &out) == 0);
+        CHECK(sh(eval + " --suppress " + direction, &out) == 0);
+        CHECK(sh(eval + " --ablate " + ablate[1].str() + " --ablate " + ablate[2].str(), &out) == 0);
+        CHECK(sh(eval + " --prune " + prune[1].str(), &out) == 0);
+        INFO(out);
+        fs::remove_all(run);
+    }
 }
 
 TEST_CASE("sca select names the Pareto front and the best run, sca paper writes its marked section", "[cli][selection][paper]") {

@@ -920,6 +920,8 @@ def report_sweep(manifest, fig_dir, pairs, say):
         body.append(f"<h2>{esc(label)}: {len(runs)} runs</h2>")
         if "error" in g:
             body.append(f"<p class=bad>no selection: {esc(g['error'])}</p>")
+        if "warning" in g:
+            body.append(f"<p class=bad>warning: {esc(g['warning'])}</p>")
         # Score statistics per intervention.
         rows = ""
         for name in score_names(runs):
