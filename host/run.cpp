@@ -240,12 +240,16 @@ bool has_run_outputs(const fs::path& dir) {
 std::unique_ptr<Backend> make_backend(const ExperimentConfig& cfg, const std::string& which_in, bool quiet) {
     const std::string which = which_in.empty() ? cfg.backend : which_in;
     if (which == "cpu") return make_cpu_backend(cfg);
-    const std::string why = cuda_compiled() ? cuda_unavailable_reason() : "this build has no CUDA backend";
+    if (which != "auto" && which != "cuda")
+        throw ConfigError("--backend", "", "unknown backend '" + which + "' (expected auto, cpu or cuda)");
+    const std::string refusal = cuda_refusal(cfg);
+    if (which == "cuda" && !refusal.empty())
+        throw ConfigError(cfg.source, "backend", "cuda cannot train this config: " + refusal + " (use backend: cpu or auto)");
+    const std::string why = !refusal.empty() ? refusal : cuda_compiled() ? cuda_unavailable_reason() : "this build has no CUDA backend";
     if (which == "cuda") {
         if (!why.empty()) throw std::runtime_error("backend cuda was requested, but " + why);
         return make_cuda_backend(cfg);
     }
-    if (which != "auto") throw ConfigError("--backend", "", "unknown backend '" + which + "' (expected auto, cpu or cuda)");
     if (why.empty()) {
         if (!quiet) std::fprintf(stderr, "backend auto: using the GPU\n");
         return make_cuda_backend(cfg);
