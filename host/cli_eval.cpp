@@ -86,7 +86,8 @@ void add_eval_command(CLI::App& app, CommandAction& action) {
             for (const auto& d : args->prune)
                 add("{name: prune-" + tag(d) + ", kind: pruning, dims: [" + d + "]}", "--prune '" + d + "'");
             if (args->no_grids) settings.grids = false;
-            const EvaluationResult r = evaluate(model, settings);
+            EvaluationResult r = evaluate(model, settings);
+            if (fs::is_directory(target)) r.diverged = run_diverged(target.string());
             if (!out.empty()) {
                 const std::string source = fs::is_directory(target) ? std::string(run_files::kModel) : fs::absolute(model_path).string();
                 write_evaluation(out, r, source);

@@ -560,6 +560,7 @@ nlohmann::ordered_json held_out_json(const EvaluationResult& r, const std::strin
     j["model"] = model_source;
     j["shape"] = {{"input_dim", r.shape.input_dim}, {"hidden", r.shape.hidden}, {"layers", r.shape.layers}, {"latent", r.shape.latent}};
     j["data"] = {{"inputs", s.inputs->path}, {"samples", s.inputs->rows}};
+    if (r.diverged) j["diverged"] = *r.diverged;
     j["select_by"] = s.select_by;
     auto variant = [&](const VariantResult& v) {
         nlohmann::ordered_json o;
@@ -629,6 +630,7 @@ nlohmann::ordered_json evaluation_json(const EvaluationResult& r, const std::str
     j["anchor_colour"] = {{"rgb", floats(s.anchor_rgb.data(), 3)}, {"hsv", {double(a.h), double(a.s), double(a.v)}}};
     j["grid"] = s.grid;
     j["select_by"] = s.select_by;
+    if (r.diverged) j["diverged"] = *r.diverged;
     nlohmann::ordered_json cj = nlohmann::ordered_json::array();
     for (const auto& c : colours)
         cj.push_back({{"name", c.name}, {"rgb", floats(c.rgb.data(), 3)}, {"similarity", double(similarity_to_anchor(c.rgb, s.anchor_rgb))}});
@@ -749,10 +751,24 @@ void write_evaluation(const std::string& dir_text, const EvaluationResult& r, co
     write_file_atomic((dir / kEvaluationFile).string(), evaluation_json(r, model_source).dump(2) + "\n");
 }
 
+std::optional<bool> run_diverged(const std::string& run_dir) {
+    const fs::path path = fs::path(run_dir) / "validation.json";
+    std::error_code ec;
+    if (!fs::exists(path, ec)) return std::nullopt;
+    try {
+        const auto v = nlohmann::json::parse(read_file(path.string()));
+        if (v.contains("divergence")) return v.at("divergence").at("diverged").get<bool>();
+    } catch (const std::exception&) {
+        throw IoError(path.string() + ": not a validation log (its divergence field is unreadable)");
+    }
+    return std::nullopt;
+}
+
 EvaluationResult evaluate_run(const std::string& run_dir, const ExperimentConfig& cfg) {
     const std::string model_path = (fs::path(run_dir) / "model.safetensors").string();
     const Model model = load_model(model_path);
-    const EvaluationResult r = evaluate(model, evaluation_settings(cfg, model.shape.latent));
+    EvaluationResult r = evaluate(model, evaluation_settings(cfg, model.shape.latent));
+    r.diverged = run_diverged(run_dir);
     write_evaluation(run_dir, r, "model.safetensors");
     return r;
 }

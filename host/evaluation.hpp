@@ -117,6 +117,7 @@ struct EvaluationResult {
     EvaluationSettings settings;
     ModelShape shape;
     std::vector<VariantResult> variants;  // [0] is the baseline, then settings.interventions in order
+    std::optional<bool> diverged;         // a run directory's training diverged (validation.json); unset: not known
     const VariantResult& baseline() const { return variants.front(); }
 };
 
@@ -130,6 +131,9 @@ std::string evaluation_table(const EvaluationResult& result);
 // Writes DIR/evaluation.json and, when settings.grids, DIR/evaluation/*.npy;
 // a pruning intervention also writes DIR/<name>.safetensors. All atomic.
 void write_evaluation(const std::string& dir, const EvaluationResult& result, const std::string& model_source);
+
+// Whether the run in `run_dir` diverged (validation.json's divergence), if it says.
+std::optional<bool> run_diverged(const std::string& run_dir);
 
 // Evaluates a run directory's model.safetensors with the config's settings
 // and writes the outputs into the directory (what `sca train` does at the end).

@@ -20,6 +20,7 @@
 #include "cuda_bridge.hpp"
 #include "errors.hpp"
 #include "progress.hpp"
+#include "divergence.hpp"
 
 namespace sca {
 
@@ -91,6 +92,11 @@ bool all_finite(const std::vector<float>& v) {
     return true;
 }
 
+nlohmann::ordered_json divergence_json(const Divergence& d) {
+    return {{"diverged", d.diverged}, {"best_recon", d.best}, {"best_step", d.best_step}, {"last_recon", d.last},
+            {"factor", Divergence::kFactor}};
+}
+
 struct RunFiles {
     RunFiles(const ExperimentConfig& c, std::string d) : cfg(c), dir(std::move(d)) {}
     const ExperimentConfig& cfg;
@@ -110,8 +116,19 @@ struct RunFiles {
         nlohmann::ordered_json j;
         j["interval"] = cfg.validation_interval();
         j["last_step"] = cfg.last_step();
+        j["divergence"] = divergence_json(divergence());
         j["records"] = validation;
         write_file_atomic(path(run_files::kValidation), j.dump(2) + "\n");
+    }
+
+    Divergence divergence() const {
+        std::vector<int> steps;
+        std::vector<double> recon;
+        for (const auto& r : validation) {
+            steps.push_back(r.at("step").get<int>());
+            recon.push_back(r.at("recon").get<double>());
+        }
+        return detect_divergence(steps, recon);
     }
 
     std::string kept() const {
@@ -195,6 +212,13 @@ RunSummary execute(const ExperimentConfig& cfg, RunFiles& files, TrainState stat
     summary.finished = t > T;
     summary.state = backend->state();
     if (summary.finished) progress.finish(fmt::format("backend {} -> {}", backend->name(), files.final_dir));
+    summary.divergence = files.divergence();
+    if (summary.finished && summary.divergence.diverged && !options.quiet)
+        std::fprintf(stderr,
+                     "warning: the run diverged: validation recon %.6g at the end, %.0fx its best (%.6g at step %d); "
+                     "lower the learning rate (validation.json: divergence)\n",
+                     summary.divergence.last, summary.divergence.last / summary.divergence.best, summary.divergence.best,
+                     summary.divergence.best_step);
     else if (!options.quiet) std::fprintf(stderr, "stopped after step %d; continue with: sca train --resume '%s'\n", t - 1, files.final_dir.c_str());
     return summary;
 }

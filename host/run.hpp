@@ -9,6 +9,7 @@
 
 #include "backend.hpp"
 #include "config.hpp"
+#include "divergence.hpp"
 
 namespace sca {
 
@@ -47,6 +48,7 @@ struct RunSummary {
     double seconds = 0;
     std::vector<ValidationRecord> validation;
     TrainState state;
+    Divergence divergence;  // over every validation record the run directory holds
 };
 
 // Run-directory file names.
