@@ -139,7 +139,8 @@ void add_eval_command(CLI::App& app, CommandAction& action) {
                 out = (target / ("only-" + (names.empty() ? std::string("baseline") : names))).string();
                 source = "../" + source;
             }
-            const EvaluationResult r = evaluate(model, settings);
+            EvaluationResult r = evaluate(model, settings);
+            if (fs::is_directory(target)) r.diverged = run_diverged(target.string());
             if (!out.empty()) {
                 std::set<std::string> old_files;
                 const fs::path old_json = fs::path(out) / kEvaluationFile;

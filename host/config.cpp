@@ -50,14 +50,57 @@ uint32_t read_dims(MapReader& m, const std::string& key, int K) {
     return mask;
 }
 
-LabelFunction parse_label_function(MapReader& m) {
-    const std::string f = m.require<std::string>("function", "redness, greenness, blueness or vibrancy");
+LabelFunction parse_label_function(MapReader& m, const std::string& f) {
     if (f == "redness") return LabelFunction::Redness;
     if (f == "greenness") return LabelFunction::Greenness;
     if (f == "blueness") return LabelFunction::Blueness;
     if (f == "vibrancy") return LabelFunction::Vibrancy;
     m.ctx().fail(m.node("function"), m.path("function"),
-                 "unknown label function '" + f + "' (expected redness, greenness, blueness or vibrancy)");
+                 "unknown label function '" + f + "' (expected redness, greenness, blueness, vibrancy or similarity)");
+}
+
+// One label: a colour function or similarity (RGB data), or a file of
+// per-sample probabilities (data.inputs).
+LabelSpec parse_label(MapReader& m, const std::string& name, const ExperimentConfig& cfg) {
+    const ConfigContext& ctx = m.ctx();
+    LabelSpec l;
+    l.name = name;
+    if (m.has("file")) {
+        if (m.has("function")) ctx.fail(m.node("function"), m.path("function"), "cannot be given together with file");
+        if (!cfg.file_data())
+            ctx.fail(m.node("file"), m.path("file"), "needs data.inputs (labels from a file label the file's samples)");
+        l.source = LabelSource::File;
+        l.file = read_data_file(ctx, m.node("file"), m.path("file"), cfg.base_dir, 1, DataValues::Probability);
+        if (l.file->rows != cfg.inputs->rows)
+            ctx.fail(m.node("file"), m.path("file"),
+                     fmt::format("'{}' has {} samples but data.inputs '{}' has {}", l.file->path, l.file->rows,
+                                 cfg.inputs->path, cfg.inputs->rows));
+        m.finish("file (a file's label takes no function, power or scale)");
+        return l;
+    }
+    const std::string f = m.require<std::string>("function", "redness, greenness, blueness, vibrancy or similarity; or file");
+    if (cfg.file_data())
+        ctx.fail(m.node("function"), m.path("function"),
+                 "colour functions label the RGB grid; with data.inputs give the label's file (labels." + name + ".file)");
+    std::string allowed = "function, power, scale";
+    if (f == "similarity") {
+        l.source = LabelSource::Similarity;
+        const auto v = numbers(m, "colour", 3, "an RGB colour [r, g, b]");
+        for (int c = 0; c < 3; ++c) {
+            if (v[size_t(c)] < 0 || v[size_t(c)] > 1)
+                ctx.fail(m.node("colour")[size_t(c)], m.path("colour") + "." + std::to_string(c), "must be in [0, 1]");
+            l.colour[size_t(c)] = float(v[size_t(c)]);
+        }
+        allowed += ", colour";
+    } else {
+        l.function = parse_label_function(m, f);
+    }
+    l.power = float(m.get<double>("power", 1.0));
+    l.scale = float(m.get<double>("scale", 1.0));
+    if (!(l.power > 0)) ctx.fail(m.node("power"), m.path("power"), "must be > 0");
+    if (!(l.scale >= 0 && l.scale <= 1)) ctx.fail(m.node("scale"), m.path("scale"), "must be a probability in [0, 1]");
+    m.finish(allowed);
+    return l;
 }
 
 RegularizerSpec parse_regularizer(const ConfigContext& ctx, const YAML::Node& node, const std::string& path, int K,
@@ -71,7 +114,17 @@ RegularizerSpec parse_regularizer(const ConfigContext& ctx, const YAML::Node& no
     RegParams& p = r.params;
     std::string allowed = "name, kind, labels";
     auto direction = [&](const std::string& key) {
-        auto v = read_vector(m, key, K, "a list of " + std::to_string(K) + " numbers", key == "direction");
+        // `axis: N` (and `sign: -1`) is the one-hot direction e_N (or -e_N).
+        if (m.has("axis")) {
+            if (m.has(key)) ctx.fail(m.node("axis"), m.path("axis"), "cannot be given together with " + key);
+            const int axis = int_in(m, "axis", 0, 0, K - 1);
+            const int sign = m.get<int>("sign", 1);
+            if (sign != 1 && sign != -1) ctx.fail(m.node("sign"), m.path("sign"), "must be 1 or -1");
+            p.dir[axis] = float(sign);
+            allowed += ", axis, sign";
+            return;
+        }
+        auto v = read_vector(m, key, K, "a list of " + std::to_string(K) + " numbers (or axis: N)", key == "direction");
         double len = 0;
         for (float x : v) len += double(x) * x;
         len = std::sqrt(len);
@@ -219,6 +272,24 @@ std::string parse_init(const ConfigContext& ctx, const YAML::Node& node, const s
     return fs::absolute(p).lexically_normal().string();
 }
 
+// Data file names in the resolved config become absolute, so the run
+// directory's config.yaml (resume, sca eval) names the same files.
+void absolute_data_paths(YAML::Node doc, const std::string& base_dir) {
+    auto fix = [&](YAML::Node n) {
+        if (n.IsDefined() && n.IsScalar() && !n.Scalar().empty()) n = resolve_data_path(n.Scalar(), base_dir);
+    };
+    if (doc["data"].IsMap()) fix(doc["data"]["inputs"]);
+    if (doc["labels"].IsMap())
+        for (auto kv : doc["labels"])
+            if (kv.second.IsMap()) fix(kv.second["file"]);
+    if (doc["evaluation"].IsMap()) {
+        YAML::Node e = doc["evaluation"];
+        fix(e["inputs"]);
+        if (e["labels"].IsMap())
+            for (auto kv : e["labels"]) fix(kv.second);
+    }
+}
+
 // The schedule as a YAML node (for the resolved config: CSV schedules are inlined).
 YAML::Node schedule_node(const Schedule& s) {
     YAML::Node out;
@@ -248,47 +319,57 @@ ExperimentConfig parse_document(const ConfigContext& ctx, YAML::Node root, const
         ctx.fail(top.node("backend"), "backend", "unknown backend '" + cfg.backend + "' (expected auto, cpu or cuda)");
 
     if (!top.has("model")) ctx.fail(root, "model", "is missing (expected {latent, hidden, layers})");
+    cfg.base_dir = base_dir;
+    if (top.has("data")) {
+        MapReader m(ctx, top.node("data"), "data");
+        if (m.has("inputs")) {
+            if (m.has("grid")) ctx.fail(m.node("grid"), "data.grid", "cannot be given together with data.inputs (the grid is the RGB data)");
+            cfg.inputs = read_data_file(ctx, m.node("inputs"), "data.inputs", base_dir, 2, DataValues::Finite);
+        }
+        cfg.grid = int_in(m, "grid", 8, 2, Limits::kMaxGrid);
+        cfg.batch = int_in(m, "batch", 64, 1, Limits::kMaxBatch);
+        m.finish("inputs, grid, batch");
+    }
     {
         MapReader m(ctx, top.node("model"), "model");
-        cfg.model.input_dim = int_in(m, "input_dim", 3, 3, 3);
+        if (cfg.file_data()) {
+            const int D = cfg.inputs->cols;
+            cfg.model.input_dim = m.get<int>("input_dim", D);
+            if (cfg.model.input_dim != D)
+                ctx.fail(m.node("input_dim"), "model.input_dim",
+                         fmt::format("is {} but data.inputs '{}' has {} columns (omit input_dim: it follows the data)",
+                                     cfg.model.input_dim, cfg.inputs->path, D));
+            if (D > Limits::kMaxInputDim)
+                ctx.fail(top.node("data"), "data.inputs",
+                         fmt::format("'{}' has {} columns, more than the {} supported", cfg.inputs->path, D, Limits::kMaxInputDim));
+        } else {
+            cfg.model.input_dim = int_in(m, "input_dim", 3, 3, 3);
+        }
         cfg.model.hidden = int_in(m, "hidden", 16, 1, Limits::kMaxHidden);
         cfg.model.layers = int_in(m, "layers", 1, 1, Limits::kMaxLayers);
         if (!m.has("latent")) ctx.fail(top.node("model"), "model.latent", "is missing (expected the bottleneck width K)");
         cfg.model.latent = int_in(m, "latent", 4, 1, Limits::kMaxLatent);
-        m.finish("input_dim (3: the RGB data), hidden, layers, latent");
-    }
-    if (top.has("data")) {
-        MapReader m(ctx, top.node("data"), "data");
-        cfg.grid = int_in(m, "grid", 8, 2, Limits::kMaxGrid);
-        cfg.batch = int_in(m, "batch", 64, 1, Limits::kMaxBatch);
-        m.finish("grid, batch");
+        m.finish("input_dim (3 for the RGB data, else data.inputs' width), hidden, layers, latent");
     }
     {
-        const int validation_rows = (cfg.grid - 1) * (cfg.grid - 1) * (cfg.grid - 1) + 8;
+        const int validation_rows = validation_row_count(cfg);
         const int rows = std::max(cfg.batch, validation_rows);
         const double gib = working_bytes(cfg.model, rows) / double(1u << 30);
         if (gib > Limits::kMaxWorkingGiB)
             ctx.fail(top.node("model"), "model",
                      fmt::format("needs about {:.1f} GiB of activations for {} rows (max of data.batch {} and the "
-                                 "validation set of data.grid {}), more than the {} GiB limit; reduce model.hidden, "
+                                 "validation set), more than the {} GiB limit; reduce model.hidden, "
                                  "model.layers, data.batch or data.grid",
-                                 gib, rows, cfg.batch, cfg.grid, Limits::kMaxWorkingGiB));
+                                 gib, rows, cfg.batch, Limits::kMaxWorkingGiB));
     }
     if (top.has("labels")) {
         YAML::Node ln = top.node("labels");
         MapReader lm(ctx, ln, "labels");
         for (const auto& kv : ln) {
-            LabelSpec l;
-            l.name = key_text(ctx, kv.first, "labels");
-            lm.has(l.name);
-            MapReader m(ctx, kv.second, lm.path(l.name));
-            l.function = parse_label_function(m);
-            l.power = float(m.get<double>("power", 1.0));
-            l.scale = float(m.get<double>("scale", 1.0));
-            if (!(l.power > 0)) ctx.fail(m.node("power"), m.path("power"), "must be > 0");
-            if (!(l.scale >= 0 && l.scale <= 1)) ctx.fail(m.node("scale"), m.path("scale"), "must be a probability in [0, 1]");
-            m.finish("function, power, scale");
-            cfg.labels.push_back(l);
+            const std::string name = key_text(ctx, kv.first, "labels");
+            lm.has(name);
+            MapReader m(ctx, kv.second, lm.path(name));
+            cfg.labels.push_back(parse_label(m, name, cfg));
         }
         if (int(cfg.labels.size()) > Limits::kMaxLabels)
             ctx.fail(ln, "labels", "at most " + std::to_string(Limits::kMaxLabels) + " labels are supported");
@@ -339,10 +420,16 @@ ExperimentConfig parse_document(const ConfigContext& ctx, YAML::Node root, const
     cfg.document = YAML::Clone(root);
     cfg.document["schedule"] = schedule_node(cfg.schedule);
     if (!cfg.init.empty()) cfg.document["init"] = cfg.init;  // absolute: the run's config.yaml resumes from anywhere
+    absolute_data_paths(cfg.document, base_dir);
     return cfg;
 }
 
 }  // namespace
+
+int validation_row_count(const ExperimentConfig& cfg) {
+    if (cfg.file_data()) return std::min(cfg.inputs->rows, Limits::kMaxValidationRows);
+    return (cfg.grid - 1) * (cfg.grid - 1) * (cfg.grid - 1) + 8;
+}
 
 double working_bytes(const ModelShape& shape, int rows) {
     double per_row = 0;

@@ -4,11 +4,14 @@
 #pragma once
 #include <yaml-cpp/yaml.h>
 
+#include <array>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "../kernels/colour.hpp"
 #include "../kernels/regularizers.hpp"
+#include "data_files.hpp"
 #include "model_shape.hpp"
 #include "schedule.hpp"
 #include "yaml_reader.hpp"
@@ -25,6 +28,8 @@ struct Limits {
     static constexpr int kMaxLabels = 16;
     static constexpr int kMaxRegularizers = 32;
     static constexpr int kMaxPower = 4096;
+    static constexpr int kMaxInputDim = 4096;         // data.inputs columns
+    static constexpr int kMaxValidationRows = 4096;   // data.inputs rows the validation loss reads
     // The CPU trainer keeps every layer's activations for max(batch,
     // validation set) rows; a config whose estimate exceeds this is refused
     // at load time rather than failing to allocate mid-run.
@@ -36,11 +41,17 @@ struct Limits {
 // derivatives of every Linear layer, plus the loss buffers).
 double working_bytes(const ModelShape& shape, int rows);
 
+// Where a label's per-sample probability comes from (docs/method.md §3, docs/data.md).
+enum class LabelSource { Function, Similarity, File };
+
 struct LabelSpec {
     std::string name;
-    LabelFunction function = LabelFunction::Redness;
+    LabelFunction function = LabelFunction::Redness;  // source Function
     float power = 1.0f;
     float scale = 1.0f;
+    LabelSource source = LabelSource::Function;
+    std::array<float, 3> colour{1, 0, 0};    // Similarity: strength = HSV similarity to it
+    std::shared_ptr<const DataMatrix> file;  // File: p per sample, [N] (power and scale not applied)
 };
 
 struct RegularizerSpec {
@@ -57,6 +68,8 @@ struct ExperimentConfig {
     ModelShape model;
     int grid = 8;
     int batch = 64;
+    std::shared_ptr<const DataMatrix> inputs;  // data.inputs [N][D]; null: the RGB grid
+    std::string base_dir;                      // relative data paths resolve against it (the config's directory)
     std::vector<LabelSpec> labels;
     std::vector<RegularizerSpec> regularizers;
     Schedule schedule;
@@ -69,10 +82,15 @@ struct ExperimentConfig {
 
     int last_step() const { return schedule.last_step; }
     int validation_interval() const { return std::max(1, schedule.last_step / 10); }
+    bool file_data() const { return inputs != nullptr; }
     // lr and each regularizer's weight at `step` (a regularizer never keyed has weight 1).
     float lr_at(int step) const;
     std::vector<float> weights_at(int step) const;
 };
+
+// Rows of the validation set: the RGB validation colours, or up to
+// kMaxValidationRows of data.inputs (evenly strided).
+int validation_row_count(const ExperimentConfig& cfg);
 
 // Reads `path`, applies overrides ("key.path=value", value in YAML syntax).
 ExperimentConfig load_experiment(const std::string& path, const std::vector<std::string>& overrides = {});

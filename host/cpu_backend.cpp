@@ -43,11 +43,9 @@ class CpuBackend final : public Backend {
 public:
     explicit CpuBackend(const ExperimentConfig& cfg)
         : cfg_(cfg),
-          grid_(training_grid(cfg.grid)),
-          probabilities_(label_probabilities(cfg.labels, grid_)),
-          validation_(exact_batch(cfg.labels, validation_set(cfg.grid))),
-          net_(cfg.model, std::max(cfg.batch, validation_.size)),
-          objective_(cfg.model, cfg.regularizers, std::max(cfg.batch, validation_.size)) {
+          data_(training_data(cfg)),
+          net_(cfg.model, std::max(cfg.batch, data_.validation.size)),
+          objective_(cfg.model, cfg.regularizers, std::max(cfg.batch, data_.validation.size)) {
         state_ = initial_state(cfg);
         grad_.resize(state_.params.size());
     }
@@ -59,7 +57,8 @@ public:
     void train(int first, int last, std::vector<StepRecord>& log) override {
         FlushDenormals ftz;
         for (int t = first; t <= last; ++t) {
-            draw_batch(cfg_.seed, t, cfg_.batch, grid_, probabilities_, int(cfg_.labels.size()), batch_);
+            draw_batch(cfg_.seed, t, cfg_.batch, data_.points.data(), data_.size(), data_.dim, data_.probabilities,
+                       int(cfg_.labels.size()), batch_);
             StepRecord rec;
             rec.step = t;
             rec.lr = cfg_.lr_at(t);
@@ -97,8 +96,9 @@ public:
     ValidationRecord validate(int step) override {
         FlushDenormals ftz;
         const std::vector<float> ones(cfg_.regularizers.size(), 1.0f);
-        const auto terms = objective_.evaluate(net_, state_.params.data(), validation_.x.data(),
-                                               validation_.labels.data(), validation_.size, ones, nullptr, true);
+        const Batch& val = data_.validation;
+        const auto terms = objective_.evaluate(net_, state_.params.data(), val.x.data(), val.labels.data(), val.size, ones,
+                                               nullptr, true);
         ValidationRecord v;
         v.step = step;
         v.recon = terms.recon;
@@ -133,9 +133,8 @@ private:
     }
 
     const ExperimentConfig& cfg_;
-    ColourSet grid_;
-    std::vector<float> probabilities_;
-    Batch validation_, batch_;
+    TrainingData data_;
+    Batch batch_;
     CpuNet<float> net_;
     Objective<float> objective_;
     TrainState state_;

@@ -32,7 +32,18 @@ std::vector<float> unit(int latent, int k) {
     return v;
 }
 
-InterventionSpec read_intervention(const ConfigContext& ctx, const YAML::Node& node, const std::string& path, int K) {
+std::array<float, 3> rgb_colour(MapReader& f, const std::string& key) {
+    const auto v = numbers(f, key, 3, "an RGB colour [r, g, b]");
+    std::array<float, 3> c{};
+    for (int i = 0; i < 3; ++i) {
+        if (v[size_t(i)] < 0 || v[size_t(i)] > 1) f.ctx().fail(f.node(key)[size_t(i)], f.path(key) + "." + std::to_string(i), "must be in [0, 1]");
+        c[size_t(i)] = float(v[size_t(i)]);
+    }
+    return c;
+}
+
+InterventionSpec read_intervention(const ConfigContext& ctx, const YAML::Node& node, const std::string& path, int K,
+                                   const std::vector<ConceptLabels>& concepts, bool file_data) {
     MapReader f(ctx, node, path);
     InterventionSpec s;
     s.name = f.require<std::string>("name", "a name such as 'suppressed'");
@@ -80,8 +91,59 @@ InterventionSpec read_intervention(const ConfigContext& ctx, const YAML::Node& n
         ctx.fail(f.node("kind"), f.path("kind"), "unknown kind '" + kind + "' (expected suppression, ablation or pruning)");
     }
     s.q = number_in(f, "q", s.q, 1e-3, 1e3);
+    if (file_data) {
+        if (f.has("concept")) {
+            const std::string c = f.scalar<std::string>("concept");
+            s.concept_index = -1;
+            for (size_t i = 0; i < concepts.size(); ++i)
+                if (concepts[i].name == c) s.concept_index = int(i);
+            if (s.concept_index < 0) ctx.fail(f.node("concept"), f.path("concept"), "'" + c + "' names no concept in evaluation.labels");
+        }
+        allowed += ", concept";
+    } else {
+        if (f.has("anchor_colour")) s.anchor_rgb = rgb_colour(f, "anchor_colour");
+        allowed += ", anchor_colour";
+    }
     f.finish(allowed);
     return s;
+}
+
+// Held-out data (docs/data.md): evaluation.inputs [N][D] and evaluation.labels
+// {name: file of 0/1}; without evaluation.inputs a file-data run is evaluated
+// on its training inputs, a concept being each label's probability >= 0.5.
+void read_held_out(const ExperimentConfig& cfg, MapReader& f, EvaluationSettings& s) {
+    const ConfigContext& ctx = cfg.context;
+    if (!f.has("inputs")) {
+        if (f.has("labels")) ctx.fail(f.node("labels"), "evaluation.labels", "needs evaluation.inputs (the samples they label)");
+        if (!cfg.file_data()) return;
+        s.inputs = cfg.inputs;
+        for (const auto& l : cfg.labels) {
+            ConceptLabels c{l.name, {}};
+            for (float p : l.file->values) c.on.push_back(p >= 0.5f ? 1.0f : 0.0f);
+            s.concepts.push_back(std::move(c));
+        }
+        return;
+    }
+    s.inputs = read_data_file(ctx, f.node("inputs"), "evaluation.inputs", cfg.base_dir, 2, DataValues::Finite);
+    if (s.inputs->cols != cfg.model.input_dim)
+        ctx.fail(f.node("inputs"), "evaluation.inputs",
+                 fmt::format("'{}' has {} columns but the model reads {} inputs{}", s.inputs->path, s.inputs->cols,
+                             cfg.model.input_dim, cfg.file_data() ? " (data.inputs' width)" : " (RGB)"));
+    if (f.has("labels")) {
+        MapReader lm(ctx, f.node("labels"), "evaluation.labels");
+        for (const auto& kv : f.node("labels")) {
+            const std::string name = key_text(ctx, kv.first, "evaluation.labels");
+            lm.has(name);
+            const auto file = read_data_file(ctx, kv.second, lm.path(name), cfg.base_dir, 1, DataValues::ZeroOne);
+            if (file->rows != s.inputs->rows)
+                ctx.fail(kv.second, lm.path(name),
+                         fmt::format("'{}' has {} samples but evaluation.inputs '{}' has {}", file->path, file->rows,
+                                     s.inputs->path, s.inputs->rows));
+            s.concepts.push_back({name, file->values});
+        }
+        if (int(s.concepts.size()) > Limits::kMaxLabels)
+            ctx.fail(f.node("labels"), "evaluation.labels", fmt::format("at most {} concepts", Limits::kMaxLabels));
+    }
 }
 
 void check_select_by(const EvaluationSettings& s, const ConfigContext& ctx, const YAML::Node& node) {
@@ -126,17 +188,22 @@ EvaluationSettings default_evaluation(int latent, int grid) {
 
 EvaluationSettings evaluation_settings(const ExperimentConfig& cfg, int K) {
     EvaluationSettings s = default_evaluation(K, cfg.grid);
-    if (!cfg.evaluation.IsDefined() || cfg.evaluation.IsNull()) return s;
+    if (!cfg.evaluation.IsDefined() || cfg.evaluation.IsNull()) {
+        if (cfg.file_data()) {
+            YAML::Node empty(YAML::NodeType::Map);
+            MapReader f(cfg.context, empty, "evaluation");
+            read_held_out(cfg, f, s);
+        }
+        return s;
+    }
     const ConfigContext& ctx = cfg.context;
     MapReader f(ctx, cfg.evaluation, "evaluation");
-    if (f.has("anchor_colour")) {
-        const auto v = numbers(f, "anchor_colour", 3, "an RGB colour [r, g, b]");
-        for (int c = 0; c < 3; ++c) {
-            if (v[size_t(c)] < 0 || v[size_t(c)] > 1)
-                ctx.fail(f.node("anchor_colour")[size_t(c)], "evaluation.anchor_colour." + std::to_string(c), "must be in [0, 1]");
-            s.anchor_rgb[size_t(c)] = float(v[size_t(c)]);
-        }
-    }
+    read_held_out(cfg, f, s);
+    if (s.file_data())
+        for (const char* key : {"anchor_colour", "rgb_grid", "hsv_grid"})
+            if (f.has(key))
+                ctx.fail(f.node(key), std::string("evaluation.") + key, "is a colour setting; this run is evaluated on evaluation.inputs");
+    if (f.has("anchor_colour")) s.anchor_rgb = rgb_colour(f, "anchor_colour");
     s.rgb_grid = int_in(f, "rgb_grid", s.rgb_grid, 2, 256);
     if (f.has("hsv_grid")) {
         const auto v = numbers(f, "hsv_grid", 3, "[hues, saturations, values]");
@@ -157,7 +224,7 @@ EvaluationSettings evaluation_settings(const ExperimentConfig& cfg, int K) {
         std::set<std::string> names;
         for (size_t i = 0; i < list.size(); ++i) {
             const std::string path = "evaluation.interventions." + std::to_string(i);
-            auto spec = read_intervention(ctx, list[i], path, K);
+            auto spec = read_intervention(ctx, list[i], path, K, s.concepts, s.file_data());
             if (!names.insert(spec.name).second) ctx.fail(list[i]["name"], path + ".name", "'" + spec.name + "' is used twice");
             s.interventions.push_back(std::move(spec));
         }
@@ -165,11 +232,12 @@ EvaluationSettings evaluation_settings(const ExperimentConfig& cfg, int K) {
     }
     s.select_by = f.get<std::string>("select_by", s.select_by);
     check_select_by(s, ctx, f.node("select_by"));
-    f.finish("anchor_colour, rgb_grid, hsv_grid, grids, interventions, select_by");
+    f.finish("inputs, labels, anchor_colour, rgb_grid, hsv_grid, grids, interventions, select_by");
     return s;
 }
 
-InterventionSpec parse_intervention(const std::string& yaml_text, int K, const std::string& source) {
+InterventionSpec parse_intervention(const std::string& yaml_text, int K, const std::string& source,
+                                    const std::vector<ConceptLabels>& concepts) {
     YAML::Node n;
     try {
         n = YAML::Load(yaml_text);
@@ -180,7 +248,7 @@ InterventionSpec parse_intervention(const std::string& yaml_text, int K, const s
     ctx.source = source;
     ctx.has_lines = false;
     refuse_duplicate_keys(ctx, n);
-    return read_intervention(ctx, n, "intervention", K);
+    return read_intervention(ctx, n, "intervention", K, concepts, !concepts.empty());
 }
 
 void add_intervention(EvaluationSettings& settings, InterventionSpec spec) {
@@ -326,7 +394,7 @@ Inference slice(const Inference& all, int start, int count) {
 
 // Runs one variant over every probe colour; q > 0 also scores it.
 VariantResult measure(const Model& model, const Probe& p, const EvaluationSettings& s, const Suppression* suppression,
-                      double q) {
+                      double q, const std::optional<std::array<float, 3>>& own_anchor = std::nullopt) {
     const Inference all = infer(model, p.rgb, suppression);
     const int K = all.latent;
     VariantResult v;
@@ -338,6 +406,15 @@ VariantResult measure(const Model& model, const Probe& p, const EvaluationSettin
                          all.latents.begin() + std::ptrdiff_t((at + 1) * K));
     }
     v.anchor_error = colour_error(&all.outputs[3 * size_t(p.anchor)], &p.rgb[3 * size_t(p.anchor)], 3);
+    std::vector<float> own_similarity;  // an intervention's own anchor colour: its score is of that colour
+    if (own_anchor) {
+        const std::vector<float> colour(own_anchor->begin(), own_anchor->end());
+        v.anchor_error = colour_error(infer(model, colour, suppression).outputs.data(), colour.data(), 3);
+        for (int i = 0; i < p.grid_count; ++i) {
+            const float* c = &p.rgb[3 * size_t(p.grid + i)];
+            own_similarity.push_back(similarity_to_anchor({c[0], c[1], c[2]}, *own_anchor));
+        }
+    }
     std::vector<float> grid_errors;
     double sum = 0;
     for (int i = 0; i < p.grid_count; ++i) {
@@ -346,10 +423,58 @@ VariantResult measure(const Model& model, const Probe& p, const EvaluationSettin
         sum += grid_errors.back();
     }
     v.mean_grid_error = sum / p.grid_count;
-    v.score = q > 0 ? selectivity_score(grid_errors, p.grid_similarity, q) : 0.0;
+    v.score = q > 0 ? selectivity_score(grid_errors, own_anchor ? own_similarity : p.grid_similarity, q) : 0.0;
     if (s.grids) {
         v.rgb_grid = slice(all, p.rgb_grid, p.rgb_grid_count);
         v.hsv_grid = slice(all, p.hsv_grid, p.hsv_grid_count);
+    }
+    return v;
+}
+
+// A file-data run's variant: reconstruction MSE of every evaluation sample,
+// averaged over each concept's samples (on) and the unlabelled ones (off).
+VariantResult measure_held_out(const Model& model, const EvaluationSettings& s, const Suppression* suppression,
+                               const InterventionSpec* spec) {
+    const DataMatrix& x = *s.inputs;
+    if (x.cols != model.shape.input_dim)
+        throw ConfigError(x.path, "evaluation.inputs",
+                          fmt::format("has {} columns but the model reads {} inputs", x.cols, model.shape.input_dim));
+    VariantResult v;
+    v.held_out = infer(model, x.values, suppression, false);
+    v.latent = v.held_out.latent;
+    const int N = x.rows, D = x.cols;
+    std::vector<double> err(static_cast<size_t>(N));
+    std::vector<bool> unlabelled(size_t(N), true);
+    double sum = 0;
+    for (int i = 0; i < N; ++i) {
+        double e = 0;
+        for (int d = 0; d < D; ++d) {
+            const double diff = double(v.held_out.outputs[size_t(i) * D + d]) - double(x.values[size_t(i) * D + d]);
+            e += diff * diff;
+        }
+        err[size_t(i)] = e / D;
+        sum += err[size_t(i)];
+        for (const auto& c : s.concepts) unlabelled[size_t(i)] = unlabelled[size_t(i)] && c.on[size_t(i)] == 0.0f;
+    }
+    v.mean_error = sum / N;
+    double off = 0;
+    int n_off = 0;
+    for (int i = 0; i < N; ++i)
+        if (unlabelled[size_t(i)]) off += err[size_t(i)], ++n_off;
+    for (const auto& c : s.concepts) {
+        ConceptError ce;
+        for (int i = 0; i < N; ++i)
+            if (c.on[size_t(i)] != 0.0f) ce.error_on += err[size_t(i)], ++ce.samples_on;
+        ce.error_on = ce.samples_on ? ce.error_on / ce.samples_on : 0.0;
+        ce.samples_off = n_off;
+        ce.error_off = n_off ? off / n_off : 0.0;
+        v.concepts.push_back(ce);
+    }
+    if (spec && !v.concepts.empty()) {
+        // The intervention's concept: its damage ratio is the score, its error the "anchor" error.
+        const ConceptError& mine = v.concepts[size_t(spec->concept_index)];
+        v.score = mine.ratio();
+        v.anchor_error = float(mine.error_on);
     }
     return v;
 }
@@ -360,20 +485,28 @@ EvaluationResult evaluate(const Model& model, const EvaluationSettings& settings
     EvaluationResult r;
     r.settings = settings;
     r.shape = model.shape;
-    const Probe probe = make_probe(settings);
-    r.variants.push_back(measure(model, probe, settings, nullptr, 0));
+    const bool files = settings.file_data();
+    if (!files && model.shape.input_dim != 3)
+        throw ConfigError("evaluation", "", fmt::format("the model reads {} inputs, not RGB colours: give evaluation.inputs "
+                                                        "(held-out data, docs/data.md) to evaluate it", model.shape.input_dim));
+    const Probe probe = files ? Probe{} : make_probe(settings);
+    auto run = [&](const Model& m, const Suppression* sup, const InterventionSpec* spec) {
+        if (files) return measure_held_out(m, settings, sup, spec);
+        return spec ? measure(m, probe, settings, sup, spec->q, spec->anchor_rgb) : measure(m, probe, settings, sup, 0);
+    };
+    r.variants.push_back(run(model, nullptr, nullptr));
     for (const auto& spec : settings.interventions) {
         VariantResult v;
         switch (spec.kind) {
             case InterventionKind::Suppression:
-                v = measure(model, probe, settings, &spec.suppression, spec.q);
+                v = run(model, &spec.suppression, &spec);
                 break;
             case InterventionKind::Ablation:
-                v = measure(ablate(model, spec.dims), probe, settings, nullptr, spec.q);
+                v = run(ablate(model, spec.dims), nullptr, &spec);
                 break;
             case InterventionKind::Pruning: {
                 Model pruned = prune(model, spec.dims);
-                v = measure(pruned, probe, settings, nullptr, spec.q);
+                v = run(pruned, nullptr, &spec);
                 v.pruned = std::move(pruned);
                 break;
             }
@@ -406,7 +539,92 @@ std::string npy_name(const std::string& set, const std::string& variant, const s
 
 }  // namespace
 
+namespace {
+
+nlohmann::ordered_json intervention_parameters(const InterventionSpec& spec) {
+    nlohmann::ordered_json p;
+    if (spec.kind == InterventionKind::Suppression) {
+        p["direction"] = floats(spec.suppression.direction.data(), int(spec.suppression.direction.size()));
+        p["falloff"] = spec.suppression.falloff;
+        p["strength"] = spec.suppression.strength;
+        p["power"] = spec.suppression.power;
+    } else {
+        p["dims"] = spec.dims;
+    }
+    return p;
+}
+
+// A ratio that may be infinite (no error off the concept) as JSON: null then.
+nlohmann::ordered_json finite_or_null(double v) { return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(); }
+
+// File-data runs: per variant, each concept's error_on, error_off and ratio.
+nlohmann::ordered_json held_out_json(const EvaluationResult& r, const std::string& model_source) {
+    const auto& s = r.settings;
+    nlohmann::ordered_json j;
+    j["model"] = model_source;
+    j["shape"] = {{"input_dim", r.shape.input_dim}, {"hidden", r.shape.hidden}, {"layers", r.shape.layers}, {"latent", r.shape.latent}};
+    j["data"] = {{"inputs", s.inputs->path}, {"samples", s.inputs->rows}};
+    if (r.diverged) j["diverged"] = *r.diverged;
+    j["select_by"] = s.select_by;
+    auto variant = [&](const VariantResult& v) {
+        nlohmann::ordered_json o;
+        o["name"] = v.name;
+        o["kind"] = v.baseline ? "baseline" : to_string(v.spec.kind);
+        if (!v.baseline) {
+            o["parameters"] = intervention_parameters(v.spec);
+            if (!s.concepts.empty()) o["concept"] = s.concepts[size_t(v.spec.concept_index)].name;
+            o["score"] = finite_or_null(v.score);  // the concept's error_on / error_off
+        }
+        o["anchor"] = {{"error", double(v.anchor_error)}};
+        o["mean_error"] = v.mean_error;
+        o["latent"] = v.latent;
+        nlohmann::ordered_json concepts = nlohmann::ordered_json::object();
+        for (size_t c = 0; c < s.concepts.size(); ++c) {
+            const ConceptError& e = v.concepts[c];
+            concepts[s.concepts[c].name] = {{"error_on", e.error_on},    {"error_off", e.error_off},
+                                            {"ratio", finite_or_null(e.ratio())}, {"samples_on", e.samples_on},
+                                            {"samples_off", e.samples_off}};
+        }
+        o["concepts"] = concepts;
+        if (s.grids)
+            o["files"] = {{"held_out.latents", npy_name("held_out", v.name, "latents")},
+                          {"held_out.outputs", npy_name("held_out", v.name, "outputs")}};
+        if (!v.baseline && v.spec.kind == InterventionKind::Pruning) o["model_file"] = v.name + ".safetensors";
+        return o;
+    };
+    j["baseline"] = variant(r.baseline());
+    nlohmann::ordered_json list = nlohmann::ordered_json::array();
+    for (size_t i = 1; i < r.variants.size(); ++i) list.push_back(variant(r.variants[i]));
+    j["interventions"] = list;
+    return j;
+}
+
+std::string held_out_table(const EvaluationResult& r) {
+    const auto& s = r.settings;
+    std::string out = fmt::format("{:<22}", "concept");
+    for (const auto& v : r.variants) out += fmt::format(" {:>12}", v.name);
+    out += "\n";
+    for (size_t c = 0; c < s.concepts.size(); ++c) {
+        auto row = [&](const std::string& label, auto cell) {
+            out += fmt::format("{:<22}", label);
+            for (const auto& v : r.variants) out += fmt::format(" {:>12}", cell(v.concepts[c]));
+            out += "\n";
+        };
+        const std::string& n = s.concepts[c].name;
+        row(n + " error_on", [](const ConceptError& e) { return fmt::format("{:.5f}", e.error_on); });
+        row(n + " error_off", [](const ConceptError& e) { return fmt::format("{:.5f}", e.error_off); });
+        row(n + " ratio", [](const ConceptError& e) { return fmt::format("{:.2f}", e.ratio()); });
+    }
+    out += fmt::format("{:<22}", "mean error");
+    for (const auto& v : r.variants) out += fmt::format(" {:>12.5f}", v.mean_error);
+    out += "\n";
+    return out;
+}
+
+}  // namespace
+
 nlohmann::ordered_json evaluation_json(const EvaluationResult& r, const std::string& model_source) {
+    if (r.settings.file_data()) return held_out_json(r, model_source);
     const auto& s = r.settings;
     const auto& colours = named_colours();
     nlohmann::ordered_json j;
@@ -416,6 +634,7 @@ nlohmann::ordered_json evaluation_json(const EvaluationResult& r, const std::str
     j["anchor_colour"] = {{"rgb", floats(s.anchor_rgb.data(), 3)}, {"hsv", {double(a.h), double(a.s), double(a.v)}}};
     j["grid"] = s.grid;
     j["select_by"] = s.select_by;
+    if (r.diverged) j["diverged"] = *r.diverged;
     nlohmann::ordered_json cj = nlohmann::ordered_json::array();
     for (const auto& c : colours)
         cj.push_back({{"name", c.name}, {"rgb", floats(c.rgb.data(), 3)}, {"similarity", double(similarity_to_anchor(c.rgb, s.anchor_rgb))}});
@@ -425,16 +644,8 @@ nlohmann::ordered_json evaluation_json(const EvaluationResult& r, const std::str
         o["name"] = v.name;
         o["kind"] = v.baseline ? "baseline" : to_string(v.spec.kind);
         if (!v.baseline) {
-            nlohmann::ordered_json p;
-            if (v.spec.kind == InterventionKind::Suppression) {
-                p["direction"] = floats(v.spec.suppression.direction.data(), int(v.spec.suppression.direction.size()));
-                p["falloff"] = v.spec.suppression.falloff;
-                p["strength"] = v.spec.suppression.strength;
-                p["power"] = v.spec.suppression.power;
-            } else {
-                p["dims"] = v.spec.dims;
-            }
-            o["parameters"] = p;
+            o["parameters"] = intervention_parameters(v.spec);
+            if (v.spec.anchor_rgb) o["anchor_colour"] = floats(v.spec.anchor_rgb->data(), 3);
             o["q"] = v.spec.q;
             o["score"] = v.score;
             o["anchor"] = {{"error", double(v.anchor_error)},
@@ -476,6 +687,7 @@ nlohmann::ordered_json evaluation_json(const EvaluationResult& r, const std::str
 }
 
 std::string evaluation_table(const EvaluationResult& r) {
+    if (r.settings.file_data()) return held_out_table(r);
     const auto& colours = named_colours();
     std::string out = fmt::format("{:<12}", "colour");
     for (const auto& v : r.variants) out += fmt::format(" {:>12}", v.name);
@@ -509,7 +721,15 @@ void write_evaluation(const std::string& dir_text, const EvaluationResult& r, co
     if (ec) throw IoError("cannot create '" + dir.string() + "': " + ec.message());
     remove_stale_temporaries(dir.string());
     const auto& s = r.settings;
-    if (s.grids) {
+    if (s.grids && s.file_data()) {
+        fs::create_directories(dir / kEvaluationGridDir, ec);
+        if (ec) throw IoError("cannot create '" + (dir / kEvaluationGridDir).string() + "': " + ec.message());
+        for (const auto& v : r.variants) {
+            const int64_t N = v.held_out.count;
+            save_npy((dir / npy_name("held_out", v.name, "latents")).string(), {N, int64_t(v.latent)}, v.held_out.latents);
+            save_npy((dir / npy_name("held_out", v.name, "outputs")).string(), {N, int64_t(r.shape.input_dim)}, v.held_out.outputs);
+        }
+    } else if (s.grids) {
         fs::create_directories(dir / kEvaluationGridDir, ec);
         if (ec) throw IoError("cannot create '" + (dir / kEvaluationGridDir).string() + "': " + ec.message());
         const int n = s.rgb_grid;
@@ -539,10 +759,24 @@ void write_evaluation(const std::string& dir_text, const EvaluationResult& r, co
     write_file_atomic((dir / kEvaluationFile).string(), evaluation_json(r, model_source).dump(2) + "\n");
 }
 
+std::optional<bool> run_diverged(const std::string& run_dir) {
+    const fs::path path = fs::path(run_dir) / "validation.json";
+    std::error_code ec;
+    if (!fs::exists(path, ec)) return std::nullopt;
+    try {
+        const auto v = nlohmann::json::parse(read_file(path.string()));
+        if (v.contains("divergence")) return v.at("divergence").at("diverged").get<bool>();
+    } catch (const std::exception&) {
+        throw IoError(path.string() + ": not a validation log (its divergence field is unreadable)");
+    }
+    return std::nullopt;
+}
+
 EvaluationResult evaluate_run(const std::string& run_dir, const ExperimentConfig& cfg) {
     const std::string model_path = (fs::path(run_dir) / "model.safetensors").string();
     const Model model = load_model(model_path);
-    const EvaluationResult r = evaluate(model, evaluation_settings(cfg, model.shape.latent));
+    EvaluationResult r = evaluate(model, evaluation_settings(cfg, model.shape.latent));
+    r.diverged = run_diverged(run_dir);
     write_evaluation(run_dir, r, "model.safetensors");
     return r;
 }

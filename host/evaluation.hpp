@@ -7,6 +7,9 @@
 #include <yaml-cpp/yaml.h>
 
 #include <array>
+#include <limits>
+#include <memory>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -24,6 +27,18 @@ struct InterventionSpec {
     Suppression suppression;  // Suppression only
     std::vector<int> dims;    // Ablation and Pruning
     double q = 2;             // score exponent: 2 for suppression, 3 for ablation and pruning
+    // RGB runs: the colour this intervention's score and anchor error are of
+    // (unset: the evaluation's anchor_colour), so a second concept can be scored.
+    std::optional<std::array<float, 3>> anchor_rgb;
+    // File-data runs: the concept whose damage ratio is this intervention's
+    // score (index into EvaluationSettings::concepts; default the first).
+    int concept_index = 0;
+};
+
+// A held-out concept (file-data runs): 0/1 per evaluation sample.
+struct ConceptLabels {
+    std::string name;
+    std::vector<float> on;  // [N]
 };
 
 std::string to_string(InterventionKind kind);
@@ -38,6 +53,11 @@ struct EvaluationSettings {
     bool grids = true;                         // write the NPY grids
     std::string select_by;                     // the intervention whose score selection maximises
     std::vector<InterventionSpec> interventions;
+    // File-data runs (docs/data.md): held-out inputs [N][D] and concepts;
+    // these replace the colour evaluation.
+    std::shared_ptr<const DataMatrix> inputs;
+    std::vector<ConceptLabels> concepts;
+    bool file_data() const { return inputs != nullptr; }
 };
 
 // The paper's evaluation: suppress e0 (a0 = 0, b = 1, p = 0) as "suppressed",
@@ -48,7 +68,8 @@ EvaluationSettings default_evaluation(int latent, int grid);
 // otherwise). Errors are ConfigErrors naming file:line and key.
 EvaluationSettings evaluation_settings(const ExperimentConfig& cfg, int latent);
 // One intervention from YAML text (a command-line --intervention), checked like the config's.
-InterventionSpec parse_intervention(const std::string& yaml_text, int latent, const std::string& source);
+InterventionSpec parse_intervention(const std::string& yaml_text, int latent, const std::string& source,
+                                    const std::vector<ConceptLabels>& concepts = {});
 // Adds (or replaces, by name) an intervention and re-checks select_by.
 void add_intervention(EvaluationSettings& settings, InterventionSpec spec);
 
@@ -67,6 +88,14 @@ float colour_error(const float* output, const float* input, int channels);
 // r^2 of the Pearson correlation between errors and sims^q; 0 where either is constant.
 double selectivity_score(const std::vector<float>& errors, const std::vector<float>& sims, double q);
 
+// Mean reconstruction MSE over the evaluation samples with a concept's label
+// (error_on) and over samples with no label at all (error_off).
+struct ConceptError {
+    double error_on = 0, error_off = 0;
+    int samples_on = 0, samples_off = 0;
+    double ratio() const { return error_off > 0 ? error_on / error_off : std::numeric_limits<double>::infinity(); }
+};
+
 struct VariantResult {
     std::string name = "baseline";
     bool baseline = true;
@@ -79,19 +108,24 @@ struct VariantResult {
     double mean_grid_error = 0;       // over the training grid
     Inference rgb_grid, hsv_grid;     // filled when settings.grids
     Model pruned;                     // Pruning only: the smaller model
+    std::vector<ConceptError> concepts;  // file-data runs: per settings.concepts
+    double mean_error = 0;               // file-data runs: over every evaluation sample
+    Inference held_out;                  // file-data runs: latents and outputs of the evaluation inputs
 };
 
 struct EvaluationResult {
     EvaluationSettings settings;
     ModelShape shape;
     std::vector<VariantResult> variants;  // [0] is the baseline, then settings.interventions in order
+    std::optional<bool> diverged;         // a run directory's training diverged (validation.json); unset: not known
     const VariantResult& baseline() const { return variants.front(); }
 };
 
 EvaluationResult evaluate(const Model& model, const EvaluationSettings& settings);
 
 nlohmann::ordered_json evaluation_json(const EvaluationResult& result, const std::string& model_source);
-// The readable table: colour x variant, then scores, anchor errors and bounds.
+// The readable table: colour x variant, then scores, anchor errors and bounds;
+// for file-data runs, concept x variant (error_on, error_off, ratio).
 std::string evaluation_table(const EvaluationResult& result);
 
 // Writes DIR/evaluation.json and, when settings.grids, DIR/evaluation/*.npy;
@@ -99,6 +133,9 @@ std::string evaluation_table(const EvaluationResult& result);
 // User-chosen names only ever name files inside evaluation/ and pruned/, so no
 // intervention can replace a run's own files (model.safetensors, config.yaml, logs).
 void write_evaluation(const std::string& dir, const EvaluationResult& result, const std::string& model_source);
+
+// Whether the run in `run_dir` diverged (validation.json's divergence), if it says.
+std::optional<bool> run_diverged(const std::string& run_dir);
 
 // Evaluates a run directory's model.safetensors with the config's settings
 // and writes the outputs into the directory (what `sca train` does at the end).

@@ -112,7 +112,7 @@ Model prune(const Model& model, const std::vector<int>& dims) {
     return out;
 }
 
-Inference infer(const Model& model, const std::vector<float>& rgb, const Suppression* suppression) {
+Inference infer(const Model& model, const std::vector<float>& rgb, const Suppression* suppression, bool clamp) {
     const int D = model.shape.input_dim, K = model.shape.latent;
     if (rgb.size() % size_t(D) != 0) throw std::invalid_argument("infer: the input is not a whole number of colours");
     Inference r;
@@ -135,7 +135,7 @@ Inference infer(const Model& model, const std::vector<float>& rgb, const Suppres
         for (int b = 0; b < B; ++b) {
             for (int k = 0; k < K; ++k) r.latents[size_t(start + b) * K + k] = z[size_t(k) * B + b];
             for (int d = 0; d < D; ++d)
-                r.outputs[size_t(start + b) * D + d] = std::clamp(y[size_t(d) * B + b], 0.0f, 1.0f);
+                r.outputs[size_t(start + b) * D + d] = clamp ? std::clamp(y[size_t(d) * B + b], 0.0f, 1.0f) : y[size_t(d) * B + b];
         }
     }
     return r;

@@ -43,10 +43,12 @@ Model prune(const Model& model, const std::vector<int>& dims);
 struct Inference {
     int count = 0, latent = 0;
     std::vector<float> latents;  // sample-major [count][K]: z, after suppression if any
-    std::vector<float> outputs;  // sample-major [count][3]: decoder output clamped to [0, 1]
+    std::vector<float> outputs;  // sample-major [count][D]: decoder output, clamped to [0, 1] for colours
 };
 
-// rgb: sample-major [count][input_dim]. `suppression` may be null.
-Inference infer(const Model& model, const std::vector<float>& rgb, const Suppression* suppression = nullptr);
+// rgb: sample-major [count][input_dim]. `suppression` may be null. `clamp`:
+// colours are clamped to [0, 1]; data from files is left as the decoder gives it.
+Inference infer(const Model& model, const std::vector<float>& rgb, const Suppression* suppression = nullptr,
+                bool clamp = true);
 
 }  // namespace sca

@@ -1,5 +1,5 @@
-// NPY (NumPy's .npy format, version 1.0): float32, little-endian, C order.
-// Enough for numpy.load to read our evaluation grids without our code.
+// NPY (NumPy's .npy format). Written as version 1.0 float32, little-endian, C
+// order (numpy.load reads our evaluation grids); read strictly (data files).
 #pragma once
 #include <cstdint>
 #include <string>
@@ -13,7 +13,8 @@ struct NpyArray {
 };
 
 std::string encode_npy(const std::vector<int64_t>& shape, const std::vector<float>& data);
-// Reads what encode_npy writes ('<f4', C order); throws ConfigError naming `source` otherwise.
+// Reads NPY versions 1-3 strictly: dtype <f4 or <f8 (converted to float), C
+// order, data exactly the size the header says; throws ConfigError naming `source` otherwise.
 NpyArray decode_npy(const std::string& bytes, const std::string& source);
 
 void save_npy(const std::string& path, const std::vector<int64_t>& shape, const std::vector<float>& data);  // atomic

@@ -23,6 +23,7 @@
 #include "errors.hpp"
 #include "progress.hpp"
 #include "sweep.hpp"  // fnv1a64
+#include "divergence.hpp"
 
 namespace sca {
 
@@ -101,6 +102,11 @@ bool all_finite(const std::vector<float>& v) {
     return true;
 }
 
+nlohmann::ordered_json divergence_json(const Divergence& d) {
+    return {{"diverged", d.diverged}, {"best_recon", d.best}, {"best_step", d.best_step}, {"last_recon", d.last},
+            {"factor", Divergence::kFactor}};
+}
+
 struct RunFiles {
     RunFiles(const ExperimentConfig& c, std::string d) : cfg(c), dir(std::move(d)) {}
     const ExperimentConfig& cfg;
@@ -125,11 +131,21 @@ struct RunFiles {
         nlohmann::ordered_json j;
         j["interval"] = cfg.validation_interval();
         j["last_step"] = cfg.last_step();
+        j["divergence"] = divergence_json(divergence());
         j["records"] = validation;
         write_file_atomic(path(run_files::kValidation), j.dump(2) + "\n");
     }
 
     bool discarded = false;    // an --overwrite's new run: a failure discards it and keeps the old run
+    Divergence divergence() const {
+        std::vector<int> steps;
+        std::vector<double> recon;
+        for (const auto& r : validation) {
+            steps.push_back(r.at("step").get<int>());
+            recon.push_back(r.at("recon").get<double>());
+        }
+        return detect_divergence(steps, recon);
+    }
 
     std::string kept() const {
         if (discarded) return "the old run in " + shown_dir + " is untouched (the new one is discarded)";
@@ -218,6 +234,13 @@ RunSummary execute(const ExperimentConfig& cfg, RunFiles& files, TrainState stat
     summary.finished = t > T;
     summary.state = backend->state();
     if (summary.finished) progress.finish(fmt::format("backend {} -> {}", backend->name(), files.final_dir));
+    summary.divergence = files.divergence();
+    if (summary.finished && summary.divergence.diverged && !options.quiet)
+        std::fprintf(stderr,
+                     "warning: the run diverged: validation recon %.6g at the end, %.0fx its best (%.6g at step %d); "
+                     "lower the learning rate (validation.json: divergence)\n",
+                     summary.divergence.last, summary.divergence.last / summary.divergence.best, summary.divergence.best,
+                     summary.divergence.best_step);
     else if (!options.quiet) std::fprintf(stderr, "stopped after step %d; continue with: sca train --resume '%s'\n", t - 1, files.final_dir.c_str());
     return summary;
 }
@@ -348,12 +371,16 @@ std::vector<std::string> logged_rows(const fs::path& dir, const ExperimentConfig
 std::unique_ptr<Backend> make_backend(const ExperimentConfig& cfg, const std::string& which_in, bool quiet) {
     const std::string which = which_in.empty() ? cfg.backend : which_in;
     if (which == "cpu") return make_cpu_backend(cfg);
-    const std::string why = cuda_compiled() ? cuda_unavailable_reason() : "this build has no CUDA backend";
+    if (which != "auto" && which != "cuda")
+        throw ConfigError("--backend", "", "unknown backend '" + which + "' (expected auto, cpu or cuda)");
+    const std::string refusal = cuda_refusal(cfg);
+    if (which == "cuda" && !refusal.empty())
+        throw ConfigError(cfg.source, "backend", "cuda cannot train this config: " + refusal + " (use backend: cpu or auto)");
+    const std::string why = !refusal.empty() ? refusal : cuda_compiled() ? cuda_unavailable_reason() : "this build has no CUDA backend";
     if (which == "cuda") {
         if (!why.empty()) throw std::runtime_error("backend cuda was requested, but " + why);
         return make_cuda_backend(cfg);
     }
-    if (which != "auto") throw ConfigError("--backend", "", "unknown backend '" + which + "' (expected auto, cpu or cuda)");
     if (why.empty()) {
         if (!quiet) std::fprintf(stderr, "backend auto: using the GPU\n");
         return make_cuda_backend(cfg);

@@ -10,6 +10,7 @@
 
 #include "backend.hpp"
 #include "config.hpp"
+#include "divergence.hpp"
 
 namespace sca {
 
@@ -52,6 +53,7 @@ struct RunSummary {
     double seconds = 0;
     std::vector<ValidationRecord> validation;
     TrainState state;
+    Divergence divergence;  // over every validation record the run directory holds
 };
 
 // Run-directory file names.

@@ -112,7 +112,17 @@ CollectResult collect_sweep(const CollectOptions& o) {
                 const auto& last = v.at("records").back();
                 row[cols.add("val_recon")] = number(last.at("recon"));
                 for (const auto& [name, value] : last.at("regularizers").items()) row[cols.add("val_" + name)] = number(value);
+                if (v.contains("divergence")) row[cols.add("diverged")] = v.at("divergence").at("diverged").get<bool>() ? "1" : "0";
                 const auto e = json::parse(read_file((fs::path(dir) / kEvaluationFile).string()));
+                // Data-from-file runs: each concept's errors under each variant (docs/data.md).
+                auto concepts = [&](const std::string& variant, const json& o) {
+                    if (!o.contains("concepts")) return;
+                    for (const auto& [name, c] : o.at("concepts").items())
+                        for (const char* what : {"error_on", "error_off", "ratio"})
+                            row[cols.add(name + "_" + what + "_" + variant)] = c.at(what).is_null() ? "inf" : number(c.at(what));
+                };
+                concepts("baseline", e.at("baseline"));
+                for (const auto& i : e.at("interventions")) concepts(i.at("name").get<std::string>(), i);
                 for (const auto& i : e.at("interventions"))
                     row[cols.add("score_" + i.at("name").get<std::string>())] = number(i.at("score"));
                 row[cols.add("anchor_error_baseline")] = number(e.at("baseline").at("anchor").at("error"));

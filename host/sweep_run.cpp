@@ -50,6 +50,18 @@ std::map<std::string, long> training_label_counts(const ExperimentConfig& cfg) {
 
 namespace {
 
+// The GPU group check compares label functions; similarity labels also need the same colour.
+bool same_label_colours(const ExperimentConfig& a, const ExperimentConfig& b) {
+    if (a.labels.size() != b.labels.size()) return false;
+    for (size_t l = 0; l < a.labels.size(); ++l)
+        if (a.labels[l].source != b.labels[l].source || a.labels[l].colour != b.labels[l].colour) return false;
+    return true;
+}
+
+}  // namespace
+
+namespace {
+
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
@@ -253,13 +265,19 @@ SweepReport run_planned_sweep(const SweepSpec& spec, const std::vector<SweepRun>
 
     // On a GPU: groups of compatible runs, each trained in one many-models trainer.
     std::vector<std::vector<const SweepRun*>> groups;
+    std::vector<const SweepRun*> gpu_refused;  // configs the CUDA backend cannot train (data from files): the CPU's
     if (gpu) {
         std::vector<std::pair<ExperimentConfig, std::vector<const SweepRun*>>> open;
         for (const SweepRun* r : todo) {
             ExperimentConfig cfg = parse_experiment(r->config_text, r->base);
+            if (!cuda_refusal(cfg).empty()) {
+                gpu_refused.push_back(r);
+                continue;
+            }
             bool placed = false;
             for (auto& [head, members] : open)
-                if (int(members.size()) < std::max(1, o.gpu_group) && gpu_group_incompatibility(head, cfg).empty()) {
+                if (int(members.size()) < std::max(1, o.gpu_group) && gpu_group_incompatibility(head, cfg).empty() &&
+                    same_label_colours(head, cfg)) {
                     members.push_back(r);
                     placed = true;
                     break;
@@ -281,6 +299,7 @@ SweepReport run_planned_sweep(const SweepSpec& spec, const std::vector<SweepRun>
     };
     std::vector<const SweepRun*> cpu_runs;  // the CPU path's runs (on a GPU: those the fused trainer cannot take)
     if (!gpu) cpu_runs = todo;
+    else cpu_runs = gpu_refused;
     auto cpu_worker = [&] {
         for (size_t i = next++; i < cpu_runs.size() && !stopping; i = next++) {
             const SweepRun& r = *cpu_runs[i];

@@ -5,10 +5,14 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <filesystem>
 #include <random>
+#include <type_traits>
 
 #include "helpers.hpp"
 #include "host/cpu_net.hpp"
+#include "host/dataset.hpp"
+#include "host/npy.hpp"
 #include "host/objective.hpp"
 
 using namespace sca;
@@ -197,4 +201,60 @@ TEST_CASE("label affinities are clamped to [0, 1] and normalise the reduction", 
     const double l0 = net.latent()[0] * net.latent()[0], l1 = net.latent()[1] * net.latent()[1];
     const double expected = (1.0 * l0 + 0.6 * l1) / (1.6 + 1e-8);
     CHECK(term_value(f, f.params) == Approx(expected).epsilon(1e-6));
+}
+
+TEST_CASE("data from files: gradients with D != 3 and several concepts match finite differences", "[gradient][data]") {
+    // 7 input columns and three file labels, each concept anchored on its own
+    // axis with its anti-anchor, plus a shared anti-subspace: the multi-concept setup.
+    const auto dir = test::fresh_dir("grad-data");
+    std::filesystem::create_directories(dir);
+    const int N = 11, D = 7;
+    std::mt19937 rng(9);
+    std::uniform_real_distribution<float> u(-1, 1);
+    std::vector<float> inputs(size_t(N) * D);
+    for (float& v : inputs) v = u(rng);
+    save_npy((dir / "x.npy").string(), {N, D}, inputs);
+    for (int c = 0; c < 3; ++c) {
+        std::vector<float> p(N);
+        for (int i = 0; i < N; ++i) p[size_t(i)] = float((i + c) % 3 == 0);
+        save_npy((dir / ("l" + std::to_string(c) + ".npy")).string(), {N}, p);
+    }
+    const std::string d = dir.string();
+    const std::string yaml = "model: {latent: 5, hidden: 6, layers: 2}\ndata: {inputs: '" + d + "/x.npy', batch: 11}\n"
+                             "labels:\n  a: {file: '" + d + "/l0.npy'}\n  b: {file: '" + d + "/l1.npy'}\n  c: {file: '" + d +
+                             "/l2.npy'}\n"
+                             "schedule: {keyframes: [{step: 0, lr: 0.01}]}\nregularizers:\n"
+                             "  - {name: anchor-a, kind: anchor, axis: 0, labels: {a: 1}}\n"
+                             "  - {name: anchor-b, kind: anchor, axis: 1, labels: {b: 1}}\n"
+                             "  - {name: anchor-c, kind: anchor, metric: euclidean, axis: 2, labels: {c: 0.5, a: 0.7}}\n"
+                             "  - {name: anti-a, kind: anti-anchor, axis: 0, sign: -1}\n"
+                             "  - {name: anti-b, kind: anti-anchor, axis: 1, sign: -1, hemi: false}\n"
+                             "  - {name: sub, kind: anti-subspace, dims: [0, 1, 2]}\n"
+                             "  - {name: sep, kind: separate, power: 8}\n";
+    Fixture f{test::config_from(yaml), {}, {}, {}, N};
+    REQUIRE(f.cfg.model.input_dim == D);
+    const auto p = init_parameters(f.cfg.model, 3);
+    f.params.assign(p.begin(), p.end());
+    for (int dd = 0; dd < D; ++dd)
+        for (int i = 0; i < N; ++i) f.x.push_back(inputs[size_t(i) * D + dd]);  // feature-major [D][B]
+    f.labels = file_label_probabilities(f.cfg.labels);
+    const std::vector<float> w{1.0f, 0.7f, 0.5f, 0.3f, 0.4f, 0.2f, 0.1f};
+    auto total = [&](const auto& params, auto* grad) {
+        using T = typename std::decay_t<decltype(params)>::value_type;
+        CpuNet<T> net(f.cfg.model, f.B);
+        Objective<T> obj(f.cfg.model, f.cfg.regularizers, f.B);
+        const std::vector<T> x(f.x.begin(), f.x.end());
+        return double(obj.evaluate(net, params.data(), x.data(), f.labels.data(), f.B, w, grad ? grad->data() : nullptr).total);
+    };
+    std::vector<double> g(f.params.size());
+    total(f.params, &g);
+    const auto fd = finite_differences(f.params, [&](const std::vector<double>& q) { return total(q, (std::vector<double>*)nullptr); });
+    double scale = 0;
+    for (double v : fd) scale = std::max(scale, std::abs(v));
+    CHECK(scale > 1e-3);
+    CHECK(relative_error(g, fd) < 1e-6);
+    std::vector<float> pf(f.params.begin(), f.params.end()), gf(pf.size());
+    total(pf, &gf);
+    CHECK(relative_error(gf, fd) < 2e-3);
+    std::filesystem::remove_all(dir);
 }

@@ -5,7 +5,7 @@
 #                              fixed number of inputs (FUZZ_RUNS, or a per-target
 #                              count of about 60 s), so the same commit explores
 #                              the same inputs on every machine
-#   tools/fuzz.sh safetensors  one target (experiment, override, dopesheet, safetensors, sweep)
+#   tools/fuzz.sh safetensors  one target (experiment, override, dopesheet, safetensors, sweep, npy)
 #   FUZZ_SECONDS=600 FUZZ_SEED=$RANDOM tools/fuzz.sh   exploration: time-bounded, a new seed
 # Inputs that once crashed live in fuzz/regressions/<target>/ and are replayed
 # first. A crash, hang (FUZZ_TIMEOUT s per input), leak, sanitizer report or
@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-}
 # Inputs per target for the gate: about 60 s each on a 2-core CI machine.
-declare -A gate_runs=([experiment]=80000 [override]=40000 [sweep]=200000 [dopesheet]=600000 [safetensors]=400000)
+declare -A gate_runs=([experiment]=80000 [override]=40000 [sweep]=200000 [dopesheet]=600000 [safetensors]=400000 [npy]=400000)
 timeout_s=${FUZZ_TIMEOUT:-10}
 malloc_mb=${FUZZ_MALLOC_MB:-1024}
 build=${FUZZ_BUILD_DIR:-build-fuzz}
@@ -30,6 +30,7 @@ seed_files() {
     dopesheet) ls experiments/dopesheets/*.csv fuzz/seeds/dopesheet/* ;;
     safetensors) ls tests/fixtures/*.safetensors ;;
     sweep) ls experiments/sweeps/*.yaml sweeps/*.yaml 2>/dev/null || true ;;
+    npy) ls fuzz/seeds/npy/* ;;
   esac
 }
 

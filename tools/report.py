@@ -94,6 +94,10 @@ class Run:
         """The baseline, then each intervention, as evaluation.json has them."""
         return [self.evaluation["baseline"]] + list(self.evaluation["interventions"])
 
+    def has_concepts(self):
+        """A data-from-files run: concepts.NAME.error_on/off per variant (docs/data.md)."""
+        return bool(self.evaluation) and "concepts" in self.evaluation["baseline"]
+
     def has_grids(self):
         return "grids" in self.evaluation and "files" in self.evaluation["baseline"]
 
@@ -472,6 +476,41 @@ def fig_named_colours(run, out):
     return save(fig, out)
 
 
+def fig_concepts(run, out):
+    """Concept x variant: each concept's error_on, and error_off (unlabelled samples), log scale."""
+    variants = run.variants()
+    concepts = list(variants[0]["concepts"])
+    fig, ax = plt.subplots(figsize=(max(5, 1.6 * len(variants) * (len(concepts) + 1)), 3.4))
+    width = 0.8 / (len(concepts) + 1)
+    x = np.arange(len(variants))
+    for k, name in enumerate(concepts):
+        ax.bar(x + k * width, [v["concepts"][name]["error_on"] for v in variants], width, label=f"{name} (error_on)")
+    if concepts:
+        ax.bar(x + len(concepts) * width, [v["concepts"][concepts[0]]["error_off"] for v in variants], width,
+               color="0.6", label="no label (error_off)")
+    else:
+        ax.bar(x, [v["mean_error"] for v in variants], width, color="0.6", label="every sample")
+    ax.set_xticks(x + 0.4 - width / 2)
+    ax.set_xticklabels([v["name"] for v in variants])
+    ax.set_yscale("log")
+    ax.set_ylabel("reconstruction MSE (held out)")
+    ax.legend(fontsize=8)
+    return save(fig, out)
+
+
+def concept_table_html(run):
+    variants = run.variants()
+    head = "<tr><th class=l>concept</th>" + "".join(f"<th>{esc(v['name'])}</th>" for v in variants) + "</tr>"
+    body = ""
+    for name in variants[0]["concepts"]:
+        for what in ("error_on", "error_off", "ratio"):
+            cells = "".join(f"<td>{'inf' if v['concepts'][name][what] is None else format(v['concepts'][name][what], '.4g')}</td>"
+                            for v in variants)
+            body += f"<tr><td class=l>{esc(name)} {what}</td>{cells}</tr>"
+    return f"<table>{head}{body}</table><p class=muted>error_on: mean reconstruction MSE over the held-out samples " \
+           f"with the concept's label; error_off: over samples with no label; ratio: error_on / error_off.</p>"
+
+
 def run_figures(run, fig_dir, prefix, pairs):
     """Every figure of one run: [(title, path)]."""
     os.makedirs(fig_dir, exist_ok=True)
@@ -484,7 +523,9 @@ def run_figures(run, fig_dir, prefix, pairs):
         if run.evaluation["interventions"]:
             figs.append(("Error against hue", fig_error_hue(run, p("error_hue"))))
             figs.append(("Error against similarity", fig_error_similarity(run, p("error_similarity"))))
-    if run.evaluation:
+    if run.has_concepts():
+        figs.append(("Concept damage", fig_concepts(run, p("concepts"))))
+    elif run.evaluation:
         figs.append(("Named colours", fig_named_colours(run, p("named_colours"))))
     if run.log:
         figs.append(("Schedule", fig_schedule(run, p("schedule"))))
@@ -791,7 +832,9 @@ def run_summary_html(run):
         rows.append(("final validation", f'step {last["step"]}: recon {last["recon"]:.3g}; {regs}'))
     parts.append("<table>" + "".join(f'<tr><th class="l">{k}</th><td class="l">{v}</td></tr>' for k, v in rows)
                  + "</table>")
-    if ev and ev["interventions"]:
+    if ev and run.has_concepts():
+        parts.append(concept_table_html(run))
+    elif ev and ev["interventions"]:
         head = "<tr><th class=l>intervention</th><th class=l>kind</th><th>score r\u00b2</th><th>q</th>" \
                "<th>anchor error</th><th>bound</th><th>mean grid error</th></tr>"
         body = ""
@@ -834,6 +877,8 @@ CAPTIONS = {
     "Error against similarity": "The score is r\u00b2 of this fit (on the training grid): damage in proportion "
                                 "to similarity to the anchor colour scores near 1.",
     "Named colours": "The 17 colours of docs/method.md §8.",
+    "Concept damage": "Held-out reconstruction error of each concept's samples (error_on) and of the unlabelled "
+                      "samples (error_off), before and after each intervention (docs/data.md).",
     "Schedule": "Learning rate and regularizer weights as trained (from train_log.csv), keyed values circled.",
     "Training": "Training losses per step and the validation reconstruction loss.",
 }
