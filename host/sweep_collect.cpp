@@ -125,8 +125,11 @@ CollectResult collect_sweep(const CollectOptions& o) {
                 for (const auto& i : e.at("interventions")) concepts(i.at("name").get<std::string>(), i);
                 for (const auto& i : e.at("interventions"))
                     row[cols.add("score_" + i.at("name").get<std::string>())] = number(i.at("score"));
-                row[cols.add("anchor_error_baseline")] = number(e.at("baseline").at("anchor").at("error"));
+                // The anchor colour's error and its geometric bound exist for RGB runs only.
+                if (e.at("baseline").contains("anchor"))
+                    row[cols.add("anchor_error_baseline")] = number(e.at("baseline").at("anchor").at("error"));
                 for (const auto& i : e.at("interventions")) {
+                    if (!i.contains("anchor") || !i.at("anchor").contains("bound")) continue;
                     row[cols.add("anchor_error_" + i.at("name").get<std::string>())] = number(i.at("anchor").at("error"));
                     row[cols.add("anchor_bound_" + i.at("name").get<std::string>())] = number(i.at("anchor").at("bound"));
                 }

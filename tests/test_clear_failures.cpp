@@ -98,7 +98,7 @@ TEST_CASE("a non-finite Adam moment stops the step it appears in, naming the mom
 TEST_CASE("command-line mistakes exit 2 in one line naming what is wrong", "[hardening][cli]") {
     std::string out;
     CHECK(shell(kSca + " trian x.yaml", &out) == 2);
-    CHECK(out == "error: unknown command 'trian' (expected one of: train, eval, select, paper, report, sweep, collect; see sca --help)\n");
+    CHECK(out == "error: unknown command 'trian' (expected one of: train, eval, select, paper, report, sweep, collect, search, compare; see sca --help)\n");
     CHECK(shell(kSca, &out) == 2);
     CHECK(lines(out) == 1);
     CHECK(shell(kSca + " train " + kExperiment + " --bogus", &out) == 2);

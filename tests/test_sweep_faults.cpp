@@ -83,8 +83,9 @@ TEST_CASE("a sweep folder in use is refused at once and a refused sweep writes n
     const SweepReport r = run_sweep(s.options());
     CHECK(r.trained == 4);
     const std::string plan = read_file((fs::path(s.out) / sweep_files::kPlan).string());
-    write_file_atomic(s.sweep, "base: tiny.yaml\nset: {schedule.keyframes.1.lr: 0.02}\naxes:\n  - seed: 0..3\n");
-    const std::string id = expand_sweep(load_sweep(s.sweep), false).front().id;
+    // (Run ids derive from the resolved config, so a finished run of another
+    // config can only be a done marker that disagrees with its directory.)
+    const std::string id = expand_sweep(load_sweep(s.sweep), true).front().id;
     write_file_atomic(sweep_run_dir(s.out, id) + "/" + sweep_files::kDone, "{\"config_hash\": \"0\"}\n");
     CHECK_THROWS_WITH(run_sweep(s.options()), Catch::Contains("was finished with another config"));
     CHECK(read_file((fs::path(s.out) / sweep_files::kPlan).string()) == plan);
@@ -114,7 +115,7 @@ TEST_CASE("sca sweep and sca paper bound --jobs: zero, negative and absurd count
 
 TEST_CASE("an I/O error while recording a run ends the sweep with one clear line, never an abort", "[hardening][sweep]") {
     SweepDir s("  - seed: 0..3\n  - schedule.keyframes.1.lr: [0.01, 1.0e30]\n");
-    const auto runs = expand_sweep(load_sweep(s.sweep), false);
+    const auto runs = expand_sweep(load_sweep(s.sweep), true);  // resolved: the ids the sweep uses
     // Run 1 diverges and its failure record cannot be written (a folder stands where the file must go).
     fs::create_directories(fs::path(sweep_run_dir(s.out, runs[1].id)) / sweep_files::kFailed / "blocked");
     std::string out;
