@@ -111,11 +111,19 @@ ConfigTable group_configs(const CollectResult& result, const ConfigRules& rules)
             if (k < 0) throw IoError("the collected table has no column '" + column + "' (is '" + name + "' an intervention?)");
             return cell_number(row[size_t(k)]);
         };
-        const double score = cell("score_" + name), error = cell("anchor_error_" + name);
-        c.bound = cell("anchor_bound_" + name);
+        // Data-from-file runs have no anchor colour, so no error band: their
+        // score (the concept's damage ratio) says by itself whether it was removed.
+        auto optional_cell = [&](const std::string& column) {
+            const int k = col(column);
+            return k < 0 ? std::nan("") : cell_number(row[size_t(k)]);
+        };
+        const double score = cell("score_" + name), error = optional_cell("anchor_error_" + name);
+        c.bound = optional_cell("anchor_bound_" + name);
         c.scores.push_back(std::isfinite(score) ? score : 0.0);
-        errors[id].push_back(error);
-        if (!(error >= rules.collapse_fraction * c.bound)) ++c.collapsed;
+        if (std::isfinite(c.bound)) {
+            errors[id].push_back(error);
+            if (!(error >= rules.collapse_fraction * c.bound)) ++c.collapsed;
+        }
     }
     for (auto& c : t.configs) {
         if (c.scores.empty()) {
@@ -130,7 +138,8 @@ ConfigTable group_configs(const CollectResult& result, const ConfigRules& rules)
         c.max = *std::max_element(c.scores.begin(), c.scores.end());
         c.statistic = statistic_of(c.scores, rules.statistic);
         c.anchor_error_median = errors.count(c.id) ? quantile(errors[c.id], 0.5) : std::nan("");
-        c.error_ok = c.anchor_error_median >= rules.error_low * c.bound && c.anchor_error_median <= rules.error_high * c.bound;
+        c.error_ok = !std::isfinite(c.bound) || (c.anchor_error_median >= rules.error_low * c.bound &&
+                                                 c.anchor_error_median <= rules.error_high * c.bound);
     }
     // Rank within each setup: eligible first, then by the statistic, the median, the id (a total order).
     std::vector<std::string> setups;

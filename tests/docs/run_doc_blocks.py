@@ -29,7 +29,7 @@ import sys
 import tempfile
 import time
 
-COMMANDS = ("sca", "./build/sca", "./build/bench/", "tools/", "cmake", "cp", "time", "docker", "ctest", "pip", "python3")
+COMMANDS = ("sca", "./build/sca", "/usr/bin/python3", "./build/bench/", "tools/", "cmake", "cp", "time", "docker", "ctest", "pip", "python3")
 MARKER = re.compile(r"^\s*<!-- doc-test: (text|skip|replace|before)(.*?)-->\s*$")
 
 

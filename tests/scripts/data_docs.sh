@@ -32,12 +32,12 @@ while IFS= read -r line; do
     done
   fi
   if [[ $line == *"sca eval runs/digits" ]]; then
-    # The table printed in the doc (the indented lines after the command).
-    awk '/sca eval runs\/digits$/{f=1;next} f&&/^    concept/{p=1} p&&/^$/{exit} p' "$doc" | sed 's/^    //' >"$tmp/want"
+    # The table printed in the doc (the text block after the command).
+    awk '/sca eval runs\/digits$/{f=1;next} f&&/^concept/{p=1} p&&/^```$/{exit} p' "$doc" >"$tmp/want"
     head -n "$(wc -l <"$tmp/want")" "$tmp/out" | diff "$tmp/want" - || { echo "FAILED: sca eval's table differs from docs/data.md"; exit 1; }
   fi
   if [[ $line == *model.hidden=64* ]]; then
-    want=$(grep '^    warning: the run diverged' "$doc" | sed 's/^    //')
+    want=$(grep '^warning: the run diverged' "$doc")
     grep -qxF "$want" "$tmp/err" || { cat "$tmp/err"; echo "FAILED: the divergence warning differs from docs/data.md"; exit 1; }
   fi
 done < <({ grep -E '^    (\./build/sca|/usr/bin/python3 tools/)' "$doc"; grep -E '^    (\./build/sca|/usr/bin/python3 tools/).*digits' README.md; } | awk '!seen[$0]++')
