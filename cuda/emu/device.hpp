@@ -19,43 +19,50 @@
 #define __launch_bounds__(...)
 #define __shared__ static
 
-extern thread_local uint3 threadIdx;
-extern thread_local uint3 blockIdx;
-extern thread_local dim3 blockDim;
-extern thread_local dim3 gridDim;
-
 namespace sca::emu {
 
-// The calling thread's block, index within it and dynamic shared memory.
+// The calling thread's indices, block and dynamic shared memory. Reached
+// through a function (thread_local storage in launch.cpp), not an extern
+// thread_local: UBSan misreads the address of an extern thread_local as null.
 struct ThreadContext {
+    uint3 thread_index, block_index;
+    dim3 block_dim, grid_dim;
     ThreadBlock* block = nullptr;
     int tid = 0;
     void* dynamic_shared = nullptr;
 };
-extern thread_local ThreadContext this_thread;
+ThreadContext& this_thread();
 
 template <class T>
 T* dynamic_shared() {
-    return static_cast<T*>(this_thread.dynamic_shared);
+    return static_cast<T*>(this_thread().dynamic_shared);
 }
 
-inline void sync_threads(const char* file, int line) { this_thread.block->barrier(this_thread.tid, {"__syncthreads", file, line}); }
+inline void sync_threads(const char* file, int line) {
+    ThreadContext& t = this_thread();
+    t.block->barrier(t.tid, {"__syncthreads", file, line});
+}
 
 template <class T>
 T shuffle(const char* what, const char* file, int line, unsigned mask, T value, int source) {
     static_assert(sizeof(T) <= sizeof(uint64_t), "shuffles move at most 64 bits");
     uint64_t bits = 0;
     std::memcpy(&bits, &value, sizeof(T));
-    bits = this_thread.block->exchange(this_thread.tid, {what, file, line}, mask, bits, source);
+    ThreadContext& t = this_thread();
+    bits = t.block->exchange(t.tid, {what, file, line}, mask, bits, source);
     T out;
     std::memcpy(&out, &bits, sizeof(T));
     return out;
 }
 
-inline int lane_id() { return this_thread.tid % 32; }
+inline int lane_id() { return this_thread().tid % 32; }
 
 }  // namespace sca::emu
 
+#define threadIdx (::sca::emu::this_thread().thread_index)
+#define blockIdx (::sca::emu::this_thread().block_index)
+#define blockDim (::sca::emu::this_thread().block_dim)
+#define gridDim (::sca::emu::this_thread().grid_dim)
 #define __syncthreads() ::sca::emu::sync_threads(__FILE__, __LINE__)
 // Lanes beyond the warp's end read their own value, as __shfl_down_sync does.
 #define __shfl_xor_sync(mask, value, lane_mask) \

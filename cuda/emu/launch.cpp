@@ -22,14 +22,13 @@
 #define SCA_EMU_UNPOISON(p, n) ((void)(p), (void)(n))
 #endif
 
-thread_local uint3 threadIdx;
-thread_local uint3 blockIdx;
-thread_local dim3 blockDim;
-thread_local dim3 gridDim;
-
 namespace sca::emu {
 
-thread_local ThreadContext this_thread;
+namespace {
+thread_local ThreadContext context;
+}
+
+ThreadContext& this_thread() { return context; }
 
 namespace {
 
@@ -112,11 +111,9 @@ std::string run_block(const char* name, dim3 grid, dim3 block, uint3 index, void
     threads.reserve(size_t(n));
     for (int tid = 0; tid < n; ++tid)
         threads.emplace_back([&, tid] {
-            threadIdx = {unsigned(tid) % block.x, unsigned(tid) / block.x % block.y, unsigned(tid) / (block.x * block.y)};
-            blockIdx = index;
-            blockDim = block;
-            gridDim = grid;
-            this_thread = {&tb, tid, smem};
+            const uint3 thread = {unsigned(tid) % block.x, unsigned(tid) / block.x % block.y,
+                                  unsigned(tid) / (block.x * block.y)};
+            context = {thread, index, block, grid, &tb, tid, smem};
             try {
                 body();
             } catch (const BlockAborted&) {

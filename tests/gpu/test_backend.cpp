@@ -144,11 +144,11 @@ TEST_CASE("the first 20 training steps' losses match the CPU backend", "[gpu][tr
 TEST_CASE("a full run's final validation matches the CPU backend", "[gpu][training][full]") {
     // 1501 steps at lr up to 0.1 amplify float differences (the trajectories
     // are chaotic in detail), so this checks the outcome, not the bits.
-    // Emulated: the first 60 steps (the emulator is ~1000x slower than a GPU).
+    // Emulated: the first 30 steps (the emulator is ~1000x slower than a GPU).
     const Tolerance tol{0.2, 2e-3, "same outcome after 1501 chaotic steps"};
     for (const char* name : {"anchored.yaml", "isolated.yaml"}) {
         const auto cfg = load_experiment(experiment(name));
-        const int T = sized(cfg.last_step(), 60);
+        const int T = sized(cfg.last_step(), 30);
         auto cpu = make_cpu_backend(cfg);
         cuda::MultiModelTrainer gpu({cfg});
         std::vector<StepRecord> log;
@@ -173,7 +173,7 @@ TEST_CASE("M models in one launch end bit-identical to M single runs", "[gpu][mu
         {"seed=0"}, {"seed=1"}, {"seed=2", "schedule.keyframes.3.lr=0.08"}, {"seed=3", "schedule.keyframes.1.lr=0.02"},
         {"seed=4"}};
     for (const auto& o : overrides) configs.push_back(load_experiment(experiment("isolated.yaml"), o));
-    const int T = sized(configs[0].last_step(), 12), split = sized(700, 5);  // emulated: 12 steps
+    const int T = sized(configs[0].last_step(), 8), split = sized(700, 3);  // emulated: 8 steps
     cuda::MultiModelTrainer many(configs);
     many.train(0, split);  // two train() calls: weights stay on the device between them
     many.train(split + 1, T);
@@ -189,7 +189,7 @@ TEST_CASE("M models in one launch end bit-identical to M single runs", "[gpu][mu
 
 TEST_CASE("training twice gives identical bits and the state round-trips", "[gpu][determinism]") {
     const auto cfg = load_experiment(experiment("anchored-subspace.yaml"));
-    const int T = sized(300, 30), mid_step = T / 2;
+    const int T = sized(300, 16), mid_step = T / 2;
     cuda::MultiModelTrainer a({cfg}), b({cfg});
     a.train(0, T);
     b.train(0, mid_step);
@@ -206,8 +206,8 @@ TEST_CASE("a short training run for the sanitizers", "[gpu][sanitize]") {
                                           load_experiment(experiment("isolated.yaml"), {"seed=9"})};
     cuda::MultiModelTrainer gpu(configs);
     std::vector<std::vector<StepRecord>> logs;
-    gpu.train(0, 19, &logs);
+    gpu.train(0, sized(19, 9), &logs);
     CHECK(std::isfinite(logs[1].back().total));
-    const auto e = gpu.evaluate(0, 20, nullptr, nullptr, std::vector<float>(configs[0].regularizers.size(), 1.0f), true);
+    const auto e = gpu.evaluate(0, sized(20, 10), nullptr, nullptr, std::vector<float>(configs[0].regularizers.size(), 1.0f), true);
     CHECK(std::isfinite(e.total));
 }

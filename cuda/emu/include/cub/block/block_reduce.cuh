@@ -29,9 +29,9 @@ public:
     T Sum(T input) {
         const int threads = int(blockDim.x * blockDim.y * blockDim.z);
         if (threads != BLOCK_DIM_X)
-            ::sca::emu::this_thread.block->fail("cub::BlockReduce<T, " + std::to_string(BLOCK_DIM_X) +
+            ::sca::emu::this_thread().block->fail("cub::BlockReduce<T, " + std::to_string(BLOCK_DIM_X) +
                                                 ">::Sum called by a block of " + std::to_string(threads) + " threads");
-        const int tid = ::sca::emu::this_thread.tid, lane = tid % 32;
+        const int tid = ::sca::emu::this_thread().tid, lane = tid % 32;
         T value = input;
         for (int offset = 1; offset < 32; offset *= 2) {
             const T other = __shfl_down_sync(0xffffffffu, value, offset);
