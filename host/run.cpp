@@ -234,6 +234,7 @@ RunSummary execute(const ExperimentConfig& cfg, RunFiles& files, TrainState stat
     summary.finished = t > T;
     summary.state = backend->state();
     if (summary.finished) progress.finish(fmt::format("backend {} -> {}", backend->name(), files.final_dir));
+    else if (!options.quiet) std::fprintf(stderr, "stopped after step %d; continue with: sca train --resume '%s'\n", t - 1, files.final_dir.c_str());
     summary.divergence = files.divergence();
     if (summary.finished && summary.divergence.diverged && !options.quiet)
         std::fprintf(stderr,
@@ -241,7 +242,6 @@ RunSummary execute(const ExperimentConfig& cfg, RunFiles& files, TrainState stat
                      "lower the learning rate (validation.json: divergence)\n",
                      summary.divergence.last, summary.divergence.last / summary.divergence.best, summary.divergence.best,
                      summary.divergence.best_step);
-    else if (!options.quiet) std::fprintf(stderr, "stopped after step %d; continue with: sca train --resume '%s'\n", t - 1, files.final_dir.c_str());
     return summary;
 }
 

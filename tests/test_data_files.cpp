@@ -97,7 +97,7 @@ TEST_CASE("NPY: float32 and float64, versions 1-3, read strictly", "[data][npy]"
     bad("PK\x03\x04", "bad magic");
 }
 
-TEST_CASE("data files: a config trains on data.inputs, and the width follows D", "[data][config]") {
+TEST_CASE("data files: a config trains on data.inputs, whose width sets the model's D", "[data][config]") {
     const DataDir d;
     const ExperimentConfig cfg = d.load(d.yaml());
     CHECK(cfg.file_data());
