@@ -269,7 +269,8 @@ std::string parse_init(const ConfigContext& ctx, const YAML::Node& node, const s
     if (got.input_dim != shape.input_dim || got.hidden != shape.hidden || got.layers != shape.layers || got.latent != shape.latent)
         ctx.fail(node, "init", "'" + p.string() + "' holds a model of shape (" + show(got) + ") but this config's model is (" +
                                    show(shape) + "); fine-tuning needs the same shape");
-    return fs::absolute(p).lexically_normal().string();
+    const fs::path absolute = fs::absolute(p, ec);
+    return (ec ? p : absolute).lexically_normal().string();
 }
 
 // Data file names in the resolved config become absolute, so the run

@@ -126,11 +126,11 @@ def scored(manifest):
     return [(e, e["objectives"]) for e in manifest["runs"] if e.get("objectives")]
 
 
-def all_scores(manifest):
-    """{score name: array} over the evaluated runs, every intervention."""
+def all_scores(manifest, members=None):
+    """{score name: array} over the evaluated runs (or those indices), every intervention."""
     out = {}
-    for e in manifest["runs"]:
-        if not e.get("evaluated"):
+    for i, e in enumerate(manifest["runs"]):
+        if not e.get("evaluated") or (members is not None and i not in members):
             continue
         run = Run(e)
         for v in run.evaluation["interventions"]:
@@ -138,23 +138,58 @@ def all_scores(manifest):
     return {k: np.array(v) for k, v in out.items()}
 
 
+def group_label(manifest, n, g):
+    """A setup's name: the collect table's, else the sweep's base files, else "setup N"."""
+    if "score:" not in g["name"]:
+        return g["name"]
+    try:
+        with open(os.path.join(manifest["target"], "sweep.json")) as f:
+            base = {r["id"]: r["base"] for r in json.load(f)["runs"]}
+        names = sorted({os.path.splitext(os.path.basename(base[os.path.basename(manifest["runs"][i]["dir"])]))[0]
+                        for i in g["runs"]})
+        return "+".join(names)
+    except (OSError, KeyError, ValueError):
+        return f"setup {n + 1}"
+
+
+def groups_by_name(manifest):
+    return {group_label(manifest, n, g): g for n, g in enumerate(manifest.get("groups", []))}
+
+
+def score_rows(sa, sb, prefix=""):
+    rows = []
+    for n in [n for n in sa if n in sb]:
+        for stat, f in (("min", np.min), ("median", np.median), ("mean", np.mean), ("max", np.max)):
+            rows.append([f"{prefix}score {n} {stat}", fmt(float(f(sa[n]))), fmt(float(f(sb[n])))])
+    return rows
+
+
+def best_cell(m, g):
+    if "best" not in g:
+        return "-"
+    e = m["runs"][g["best"]]
+    return f'{e["name"]} ({e["objectives"]["score"]:.4f}, front {g["front_size"]})'
+
+
 def sweep_tables(ma, mb):
     sa, sb = all_scores(ma), all_scores(mb)
     shared = [n for n in sa if n in sb]
     rows = [["run directories", len(ma["runs"]), len(mb["runs"])],
             ["evaluated", sum(bool(e.get("evaluated")) for e in ma["runs"]), sum(bool(e.get("evaluated")) for e in mb["runs"])]]
-    for n in shared:
-        for stat, f in (("min", np.min), ("median", np.median), ("mean", np.mean), ("max", np.max)):
-            rows.append([f"score {n} {stat}", fmt(float(f(sa[n]))), fmt(float(f(sb[n])))])
-    best = []
-    for m in (ma, mb):
-        cells = []
-        for g in m.get("groups", []):
-            if "best" in g:
-                e = m["runs"][g["best"]]
-                cells.append(f'{e["name"]} ({e["objectives"]["score"]:.4f}, front {g["front_size"]})')
-        best.append("; ".join(cells) or "-")
-    rows.append(["best (score, front size)", best[0], best[1]])
+    ga, gb = groups_by_name(ma), groups_by_name(mb)
+    if len(ga) <= 1 and len(gb) <= 1:
+        rows += score_rows(sa, sb)
+        rows.append(["best (score, front size)", best_cell(ma, next(iter(ga.values()), {})),
+                     best_cell(mb, next(iter(gb.values()), {}))])
+    else:
+        # Several setups: compare each setup both sides have, never pooled across setups.
+        for name in [n for n in ga if n in gb]:
+            rows += score_rows(all_scores(ma, set(ga[name]["runs"])), all_scores(mb, set(gb[name]["runs"])), f"{name}: ")
+            rows.append([f"{name}: best (score, front size)", best_cell(ma, ga[name]), best_cell(mb, gb[name])])
+        only = [n for n in ga if n not in gb] + [n for n in gb if n not in ga]
+        if only:
+            rows.append(["setups on one side only", ", ".join(n for n in ga if n not in gb) or "-",
+                         ", ".join(n for n in gb if n not in ga) or "-"])
     return [table(f"{os.path.basename(ma['target'])} (A) against {os.path.basename(mb['target'])} (B)",
                   ["", "A", "B"], rows)], shared, sa, sb
 

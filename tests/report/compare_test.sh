@@ -19,6 +19,10 @@ test ! -e b/evaluation/rgb_grid.baseline.outputs.npy
 "$sca" sweep "$src/experiments/sweeps/isolated-seeds.yaml" --out s1 --max-runs 3 -q
 "$sca" sweep "$src/experiments/sweeps/anchored-seeds.yaml" --out s2 --max-runs 3 -q
 "$sca" compare s1 s2 --out cmp-sweeps -q > sweeps.txt
+# Several setups a side (two shards of the paper sweep): compared setup by setup, never pooled.
+"$sca" sweep "$src/experiments/sweeps/paper.yaml" --out p1 --shard 0/10 -q
+"$sca" sweep "$src/experiments/sweeps/paper.yaml" --out p2 --shard 1/10 -q
+"$sca" compare p1 p2 --out cmp-paper -q > paper.txt
 if "$sca" compare a s1 --out x 2> mixed.txt; then echo "FAIL: a run against a sweep was accepted"; exit 1; fi
 grep -q "compare two runs or two sweeps" mixed.txt
 $py - "$src" <<'PY'
@@ -39,7 +43,15 @@ for side, d in enumerate(("a", "b")):
 assert row(text, "seed") == ("0", "3")
 sweeps = open("sweeps.txt").read()
 assert row(sweeps, "run directories") == ("3", "3") and "best (score, front size)" in sweeps
-for d, n in (("cmp-runs", 2), ("cmp-sweeps", 2)):
+import glob, statistics
+paper = open("paper.txt").read()
+for side, d in enumerate(("p1", "p2")):
+    for setup in ("anchored", "isolated"):
+        scores = [v["score"] for f in glob.glob(f"{d}/runs/{setup}_*/evaluation.json")
+                  for v in json.load(open(f))["interventions"] if v["name"] == "ablated"]
+        assert len(scores) == 2, (d, setup, scores)
+        assert row(paper, f"{setup}: score ablated median")[side] == f"{statistics.median(scores):.4g}", (d, setup)
+for d, n in (("cmp-runs", 2), ("cmp-sweeps", 2), ("cmp-paper", 2)):
     html = open(f"{d}/compare.html").read()
     imgs = re.findall(r'data-file="([^"]+)"', html)
     assert len(imgs) == n, (d, imgs)
