@@ -20,13 +20,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Single quotes for a shell word.
-std::string shell_word(const std::string& s) {
-    std::string q = "'";
-    for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return q + "'";
-}
-
 // A value as one printable line for a message (a newline shown as \n).
 std::string printable(const std::string& s) {
     std::string out;
@@ -37,22 +30,6 @@ std::string printable(const std::string& s) {
         else out += char(c);
     }
     return out;
-}
-
-std::string run_sbatch(const std::string& args) {
-    const char* env = std::getenv("SCA_SBATCH");
-    const std::string cmd = std::string(env && *env ? env : "sbatch") + " --parsable " + args + " 2>&1";
-    FILE* p = ::popen(cmd.c_str(), "r");
-    if (!p) throw std::runtime_error("cannot run " + cmd);
-    std::string out;
-    std::array<char, 256> buf{};
-    while (std::fgets(buf.data(), int(buf.size()), p)) out += buf.data();
-    const int rc = ::pclose(p);
-    while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
-    if (rc != 0) throw std::runtime_error("`" + cmd + "` failed: " + out);
-    // --parsable prints "jobid" or "jobid;cluster".
-    const std::string id = out.substr(out.rfind('\n') == std::string::npos ? 0 : out.rfind('\n') + 1);
-    return id.substr(0, id.find(';'));
 }
 
 bool has_control(const std::string& s) {
@@ -88,6 +65,29 @@ void check_settings(const SlurmSettings& s, const std::string& where) {
 
 }  // namespace
 
+// Single quotes for a shell word.
+std::string shell_word(const std::string& s) {
+    std::string q = "'";
+    for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return q + "'";
+}
+
+std::string run_sbatch(const std::string& args) {
+    const char* env = std::getenv("SCA_SBATCH");
+    const std::string cmd = std::string(env && *env ? env : "sbatch") + " --parsable " + args + " 2>&1";
+    FILE* p = ::popen(cmd.c_str(), "r");
+    if (!p) throw std::runtime_error("cannot run " + cmd);
+    std::string out;
+    std::array<char, 256> buf{};
+    while (std::fgets(buf.data(), int(buf.size()), p)) out += buf.data();
+    const int rc = ::pclose(p);
+    while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+    if (rc != 0) throw std::runtime_error("`" + cmd + "` failed: " + out);
+    // --parsable prints "jobid" or "jobid;cluster".
+    const std::string id = out.substr(out.rfind('\n') == std::string::npos ? 0 : out.rfind('\n') + 1);
+    return id.substr(0, id.find(';'));
+}
+
 std::string slurm_value_problem(const std::string& field, const std::string& value) {
     // Each value becomes part of an #SBATCH line: one line, no shell syntax.
     static const std::regex partition(R"(^[A-Za-z0-9_.-]+(,[A-Za-z0-9_.-]+)*$)");
@@ -118,58 +118,68 @@ std::string self_executable() {
     return ec ? std::string("sca") : p.string();
 }
 
+SlurmScriptWriter::SlurmScriptWriter(const SlurmSettings& settings, const std::string& source, const std::string& out_in,
+                                     const std::string& sca, int shards)
+    : s_(settings), shards_(shards) {
+    check_settings(s_, source);
+    out = fs::absolute(out_in).lexically_normal().string();
+    file = fs::absolute(source).lexically_normal().string();
+    check_script_path("--out", out);
+    check_script_path(source, file);
+    check_script_path("sca", sca);
+    job_name = s_.job_name;
+    if (job_name.empty()) {  // the file's stem, reduced to what a job name may hold
+        for (char c : fs::path(source).stem().string())
+            job_name += std::isalnum((unsigned char)c) || c == '_' || c == '.' || c == '+' || c == '-' ? c : '_';
+        if (job_name.empty() || job_name.size() > 128) job_name = "sca-sweep";
+    }
+    dir = fs::path(out) / "slurm";
+    log_dir_ = sbatch_path(dir.string());
+    fs::create_directories(dir);
+}
+
+std::string SlurmScriptWriter::header(const std::string& job, bool array) const {
+    std::string h = "#!/bin/bash\n";
+    h += fmt::format("#SBATCH --job-name={}\n", job);
+    if (array) h += fmt::format("#SBATCH --array=0-{}\n", shards_ - 1);
+    const std::string log = array ? "%x-%A_%a.out" : "%x-%j.out";
+    h += "#SBATCH --output=" + (log_dir_.back() == '"' ? log_dir_.substr(0, log_dir_.size() - 1) + "/" + log + "\"" : log_dir_ + "/" + log) + "\n";
+    h += fmt::format("#SBATCH --time={}\n", s_.time);
+    if (!s_.partition.empty()) h += fmt::format("#SBATCH --partition={}\n", s_.partition);
+    h += "#SBATCH --ntasks=1\n";
+    if (array && s_.gpus > 0) h += fmt::format("#SBATCH --gpus-per-task={}\n", s_.gpus);
+    if (s_.cpus > 0) h += fmt::format("#SBATCH --cpus-per-task={}\n", s_.cpus);
+    for (const auto& o : s_.options) h += "#SBATCH " + o + "\n";
+    return h;
+}
+
+void SlurmScriptWriter::write(const std::string& path, const std::string& text) const {
+    write_file_atomic(path, text);
+    fs::permissions(path, fs::perms::owner_exec | fs::perms::group_exec, fs::perm_options::add);
+}
+
 SlurmPlan write_slurm_scripts(const SweepSpec& spec, size_t runs, const std::string& out_in, const std::string& sca) {
     const SlurmSettings& s = spec.slurm;
     SlurmPlan plan;
     plan.shards = s.shards > 0 ? s.shards : int(std::min<size_t>(64, std::max<size_t>(1, (runs + 63) / 64)));
     plan.shards = int(std::min<size_t>(size_t(plan.shards), std::max<size_t>(runs, 1)));
-    check_settings(s, spec.source);
-    const std::string out = fs::absolute(out_in).lexically_normal().string();
-    const std::string sweep = fs::absolute(spec.source).lexically_normal().string();
-    check_script_path("--out", out);
-    check_script_path(spec.source, sweep);
-    check_script_path("sca", sca);
-    std::string name = s.job_name;
-    if (name.empty()) {  // the sweep file's stem, reduced to what a job name may hold
-        for (char c : fs::path(spec.source).stem().string())
-            name += std::isalnum((unsigned char)c) || c == '_' || c == '.' || c == '+' || c == '-' ? c : '_';
-        if (name.empty() || name.size() > 128) name = "sca-sweep";
-    }
-    const fs::path dir = fs::path(out) / "slurm";
-    const std::string log_dir = sbatch_path(dir.string());
-    fs::create_directories(dir);
-    auto header = [&](const std::string& job, bool array) {
-        std::string h = "#!/bin/bash\n";
-        h += fmt::format("#SBATCH --job-name={}\n", job);
-        if (array) h += fmt::format("#SBATCH --array=0-{}\n", plan.shards - 1);
-        const std::string log = array ? "%x-%A_%a.out" : "%x-%j.out";
-        h += "#SBATCH --output=" + (log_dir.back() == '"' ? log_dir.substr(0, log_dir.size() - 1) + "/" + log + "\"" : log_dir + "/" + log) + "\n";
-        h += fmt::format("#SBATCH --time={}\n", s.time);
-        if (!s.partition.empty()) h += fmt::format("#SBATCH --partition={}\n", s.partition);
-        h += "#SBATCH --ntasks=1\n";
-        if (array && s.gpus > 0) h += fmt::format("#SBATCH --gpus-per-task={}\n", s.gpus);
-        if (s.cpus > 0) h += fmt::format("#SBATCH --cpus-per-task={}\n", s.cpus);
-        for (const auto& o : s.options) h += "#SBATCH " + o + "\n";
-        return h;
-    };
-    std::string array = header(name, true);
+    const SlurmScriptWriter w(s, spec.source, out_in, sca, plan.shards);
+    std::string array = w.header(w.job_name, true);
     array += fmt::format(
         "# Written by `sca sweep --slurm`: {} runs in {} shards; array task I runs shard I/{}.\n"
         "# A rerun (or a requeued task) skips every run already marked finished.\n"
         "set -euo pipefail\n"
         "exec {} sweep {} --out {} --shard \"${{SLURM_ARRAY_TASK_ID}}/{}\" --jobs \"${{SLURM_CPUS_PER_TASK:-0}}\"\n",
-        runs, plan.shards, plan.shards, shell_word(sca), shell_word(sweep), shell_word(out), plan.shards);
-    std::string collect = header(name + "-collect", false);
+        runs, plan.shards, plan.shards, shell_word(sca), shell_word(w.file), shell_word(w.out), plan.shards);
+    std::string collect = w.header(w.job_name + "-collect", false);
     collect += fmt::format("# Runs after the whole array (submitted with --dependency=afterany:ARRAY_JOB).\n"
                            "set -euo pipefail\n"
                            "exec {} collect {}\n",
-                           shell_word(sca), shell_word(out));
-    plan.array_script = (dir / "sweep.sbatch").string();
-    plan.collect_script = (dir / "collect.sbatch").string();
-    write_file_atomic(plan.array_script, array);
-    write_file_atomic(plan.collect_script, collect);
-    fs::permissions(plan.array_script, fs::perms::owner_exec | fs::perms::group_exec, fs::perm_options::add);
-    fs::permissions(plan.collect_script, fs::perms::owner_exec | fs::perms::group_exec, fs::perm_options::add);
+                           shell_word(sca), shell_word(w.out));
+    plan.array_script = (w.dir / "sweep.sbatch").string();
+    plan.collect_script = (w.dir / "collect.sbatch").string();
+    w.write(plan.array_script, array);
+    w.write(plan.collect_script, collect);
     return plan;
 }
 
