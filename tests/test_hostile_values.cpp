@@ -98,7 +98,7 @@ TEST_CASE("hostile paths in --out, the sweep file and sca itself stay data in th
             const fs::path sweep_dir = case_dir / ("sw " + payload);
             fs::create_directories(sweep_dir);
             write_file_atomic((sweep_dir / "tiny.yaml").string(), kTiny);
-            const std::string sweep = (sweep_dir / "s.yaml").string();
+            const std::string sweep = (sweep_dir / ("s " + payload + ".yaml")).string();  // its stem is the job name
             write_file_atomic(sweep, "base: tiny.yaml\nslurm: {shards: 2}\n");
             const fs::path fake = case_dir / ("sca " + payload);
             write_file_atomic(fake.string(), "#!/bin/sh\nprintf '%s\\n' \"$@\" > \"$ARGS_FILE\"\n");
