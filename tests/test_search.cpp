@@ -347,6 +347,25 @@ TEST_CASE("racing rung by rung, in shards (what the Slurm array tasks do), reach
     CHECK(done.rungs[1].table.configs[0].p10 == ref.rungs[1].table.configs[0].p10);
 }
 
+TEST_CASE("search Slurm scripts refuse what could become a command, as a sweep's do", "[search][slurm][hardening]") {
+    Dir d("slurm-inject");
+    const SearchSpec spec = load_search(search_file(d));
+    const std::string out = (d.path / "out").string();
+    for (const std::string bad : {"1:00\nrm -rf ~", "$(touch pwned)", "`id`", "1:00; id"}) {
+        SearchSpec s = spec;
+        s.sweep.slurm.time = bad;
+        CHECK_THROWS_AS(write_search_slurm(s, out, "/opt/sca/bin/sca"), ConfigError);
+    }
+    SearchSpec s = spec;
+    s.sweep.slurm.options = {"--mem=4G\n#SBATCH --wrap=id"};
+    CHECK_THROWS_AS(write_search_slurm(s, out, "/opt/sca/bin/sca"), ConfigError);
+    CHECK_THROWS_AS(write_search_slurm(spec, out, "/opt/sca/bin/sca\nid"), ConfigError);
+    // Plain values (a space in --out included) make scripts bash accepts.
+    const SearchSlurmPlan plan = write_search_slurm(spec, (d.path / "ok dir").string(), "/opt/sca/bin/sca");
+    for (const auto& script : {plan.array_script, plan.advance_script})
+        CHECK(std::system(("bash -n '" + script + "'").c_str()) == 0);
+}
+
 TEST_CASE("bad search files: errors name the file and key", "[search][errors]") {
     Dir d("bad");
     d.write("configs.yaml", "base: tiny.yaml\naxes:\n  - schedule.keyframes.2.anchor: [0.02, 0.05]\n");
