@@ -10,6 +10,7 @@
 #include <cmath>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -170,12 +171,22 @@ private:
     Clock::time_point last_line_;
 };
 
-// One sweep per output folder: a second `sca sweep` on it (a shard started
-// twice, a rerun while the first still runs) is refused before it writes anything.
-DirectoryLock lock_sweep_folder(const std::string& out) {
-    return DirectoryLock(out, ".sca-sweep.lock", "sweep folder",
-                         "another sca sweep is running in '" + out + "'; wait for it or stop it first");
-}
+// One sweep per output folder: a second `sca sweep` on it (a rerun while the
+// first still runs, a shard started twice) is refused before it writes
+// anything. The shards of one sweep (Slurm array tasks) share the folder: each
+// holds the folder's lock shared and its own shard's lock exclusively.
+struct SweepFolderLock {
+    DirectoryLock folder;
+    std::optional<DirectoryLock> shard;
+    SweepFolderLock(const std::string& out, const Shard& s)
+        : folder(out, ".sca-sweep.lock", "sweep folder",
+                 "another sca sweep is running in '" + out + "'; wait for it or stop it first", s.count > 1) {
+        if (s.count > 1)
+            shard.emplace(out, fmt::format(".sca-sweep-shard-{}-of-{}.lock", s.index, s.count), "sweep folder",
+                          fmt::format("shard {}/{} of this sweep is already running in '{}'; wait for it or stop it first",
+                                      s.index, s.count, out));
+    }
+};
 
 }  // namespace
 
@@ -196,8 +207,9 @@ SweepReport run_planned_sweep(const SweepSpec& spec, const std::vector<SweepRun>
     std::error_code ec;
     fs::create_directories(fs::path(o.out) / sweep_files::kRuns, ec);
     if (ec) throw IoError("cannot create '" + o.out + "': " + ec.message());
-    const DirectoryLock sweep_lock = lock_sweep_folder(o.out);
-    remove_stale_temporaries(o.out, 0);
+    const SweepFolderLock sweep_lock(o.out, o.shard);
+    // A shard leaves the folder's temporaries alone: another shard may be writing one now.
+    if (o.shard.count <= 1) remove_stale_temporaries(o.out, 0);
     std::vector<const SweepRun*> todo;
     for (const auto& r : runs) {
         if (!in_shard(r, o.shard)) continue;

@@ -91,6 +91,30 @@ TEST_CASE("a sweep folder in use is refused at once and a refused sweep writes n
     CHECK(read_file((fs::path(s.out) / sweep_files::kPlan).string()) == plan);
 }
 
+TEST_CASE("the shards of one sweep run side by side, a whole sweep or the same shard twice does not", "[hardening][sweep]") {
+    SweepDir s;
+    fs::create_directories(fs::path(s.out) / sweep_files::kRuns);
+    auto hold = [&](const std::string& name, int how) {
+        const int fd = ::open((fs::path(s.out) / name).c_str(), O_RDWR | O_CREAT, 0644);
+        REQUIRE(fd >= 0);
+        REQUIRE(::flock(fd, how | LOCK_NB) == 0);
+        return fd;
+    };
+    // Shard 0/2 is running (as a Slurm array task does).
+    const int folder = hold(".sca-sweep.lock", LOCK_SH), shard0 = hold(".sca-sweep-shard-0-of-2.lock", LOCK_EX);
+    SweepOptions one = s.options();
+    one.shard = {1, 2};
+    const SweepReport r = run_sweep(one);  // another shard trains meanwhile
+    CHECK(r.trained == 2);
+    SweepOptions zero = s.options();
+    zero.shard = {0, 2};
+    CHECK_THROWS_WITH(run_sweep(zero), Catch::Contains("shard 0/2 of this sweep is already running"));
+    CHECK_THROWS_WITH(run_sweep(s.options()), Catch::Contains("another sca sweep is running"));
+    ::close(shard0);
+    ::close(folder);
+    CHECK(run_sweep(zero).trained == 2);
+}
+
 TEST_CASE("every run's evaluation section is checked before anything trains", "[hardening][sweep]") {
     SweepDir s("  - seed: 0..2\n  - evaluation.rgb_grid: [8, 1]\n");
     CHECK_THROWS_WITH(run_sweep(s.options()), Catch::Contains("s.yaml:4: evaluation.rgb_grid") &&
