@@ -40,8 +40,11 @@ while IFS= read -r line; do
     head -n "$(wc -l <"$tmp/want")" "$tmp/out" | diff "$tmp/want" - || { echo "FAILED: sca eval's table differs from docs/data.md"; exit 1; }
   fi
   if [[ $line == *model.hidden=64* ]]; then
-    want=$(grep '^warning: the run diverged' "$doc")
-    grep -qxF "$want" "$tmp/err" || { cat "$tmp/err"; echo "FAILED: the divergence warning differs from docs/data.md"; exit 1; }
+    # Its wording, numbers masked: a diverged run's last values differ between
+    # builds (a sanitized build rounds differently once the run has blown up).
+    mask() { sed -E 's/[0-9]+(\.[0-9]+)?(e[-+]?[0-9]+)?/N/g'; }
+    want=$(grep '^warning: the run diverged' "$doc" | mask)
+    mask <"$tmp/err" | grep -qxF "$want" || { cat "$tmp/err"; echo "FAILED: the divergence warning differs from docs/data.md"; exit 1; }
   fi
 done < <({ grep -E '^    (\./build/sca|/usr/bin/python3 tools/)' "$doc"; grep -E '^    (\./build/sca|/usr/bin/python3 tools/).*digits' README.md; } | awk '!seen[$0]++')
 # The YAML blocks: data paths made absolute, then trained and evaluated.
