@@ -8,8 +8,8 @@
 #include <ctime>
 #include <vector>
 
-#include "host/backend.hpp"
-#include "host/config.hpp"
+#include "host/train/backend.hpp"
+#include "host/config/config.hpp"
 
 int main(int argc, char** argv) {
     const std::string config = argc > 1 ? argv[1] : SCA_SOURCE_DIR "/experiments/isolated.yaml";

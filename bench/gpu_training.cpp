@@ -17,7 +17,7 @@
 
 #include "cuda/multi_model.hpp"
 #include "cuda/separation_tiled.hpp"
-#include "host/backend.hpp"
+#include "host/train/backend.hpp"
 
 namespace {
 

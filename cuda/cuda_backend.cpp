@@ -5,7 +5,7 @@
 #include <stdexcept>
 
 #include "cuda/multi_model.hpp"
-#include "host/cuda_bridge.hpp"
+#include "host/train/cuda_bridge.hpp"
 
 namespace sca {
 

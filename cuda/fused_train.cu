@@ -317,7 +317,7 @@ __device__ void backward(const FusedModel& M, float* s, bool any_dh) {
 }
 
 // torch.optim.Adam; step_size = lr / (1 - beta1^t) and sqrt(1 - beta2^t) come
-// precomputed from the host exactly as host/adam.hpp computes them.
+// precomputed from the host exactly as host/train/adam.hpp computes them.
 __device__ void adam(const FusedModel& M, float* s, float step_size, float bc2_sqrt) {
     const float beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f;
     float* p = s + M.s_params;

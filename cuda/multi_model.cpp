@@ -7,9 +7,9 @@
 #include <limits>
 #include <stdexcept>
 
-#include "host/dataset.hpp"
-#include "host/errors.hpp"
-#include "host/objective.hpp"
+#include "host/config/dataset.hpp"
+#include "host/io/errors.hpp"
+#include "host/train/objective.hpp"
 
 namespace sca::cuda {
 
@@ -74,7 +74,7 @@ FusedModel fused_model_for(const ExperimentConfig& cfg) {
 std::vector<float> schedule_table(const ExperimentConfig& cfg) {
     const int T = cfg.last_step(), R = int(cfg.regularizers.size()), stride = 3 + R;
     std::vector<float> table(size_t(T + 1) * stride);
-    // The same expressions as host/adam.hpp (beta1, beta2 are floats there, promoted to double).
+    // The same expressions as host/train/adam.hpp (beta1, beta2 are floats there, promoted to double).
     const float beta1 = 0.9f, beta2 = 0.999f;
     for (int t = 0; t <= T; ++t) {
         float* row = &table[size_t(t) * stride];

@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "cuda/fused_model.hpp"
-#include "host/backend.hpp"
-#include "host/config.hpp"
+#include "host/train/backend.hpp"
+#include "host/config/config.hpp"
 
 namespace sca::cuda {
 

@@ -2,7 +2,7 @@
 // trained to each validation step in turn and validated there, like run.cpp
 // does for one run. A group larger than the free device memory holds trains
 // in as many launches as it needs.
-#include "host/sweep_gpu.hpp"
+#include "host/sweep/sweep_gpu.hpp"
 
 #include <algorithm>
 

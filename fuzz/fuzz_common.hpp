@@ -13,7 +13,7 @@
 #include <exception>
 #include <string>
 
-#include "host/errors.hpp"
+#include "host/io/errors.hpp"
 
 namespace sca::fuzz {
 

@@ -5,7 +5,7 @@
 #include <cstdint>
 
 #include "fuzz_common.hpp"
-#include "host/schedule.hpp"
+#include "host/config/schedule.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string text(reinterpret_cast<const char*>(data), size);

@@ -5,8 +5,8 @@
 #include <cstdint>
 
 #include "fuzz_common.hpp"
-#include "host/config.hpp"
-#include "host/evaluation.hpp"
+#include "host/config/config.hpp"
+#include "host/eval/evaluation.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string text(reinterpret_cast<const char*>(data), size);

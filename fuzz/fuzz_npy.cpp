@@ -5,7 +5,7 @@
 #include <cstdint>
 
 #include "fuzz_common.hpp"
-#include "host/data_files.hpp"
+#include "host/config/data_files.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string bytes(reinterpret_cast<const char*>(data), size);

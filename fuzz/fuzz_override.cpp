@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "fuzz_common.hpp"
-#include "host/config.hpp"
+#include "host/config/config.hpp"
 
 namespace {
 

@@ -6,8 +6,8 @@
 #include <cstdint>
 
 #include "fuzz_common.hpp"
-#include "host/checkpoint.hpp"
-#include "host/safetensors.hpp"
+#include "host/config/checkpoint.hpp"
+#include "host/io/safetensors.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string bytes(reinterpret_cast<const char*>(data), size);

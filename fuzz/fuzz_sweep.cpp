@@ -4,7 +4,7 @@
 #include <cstdint>
 
 #include "fuzz_common.hpp"
-#include "host/sweep.hpp"
+#include "host/sweep/sweep.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string text(reinterpret_cast<const char*>(data), size);

@@ -4,7 +4,7 @@
 // 9th-degree polynomial of Numerical Recipes' erfcc (fractional error below
 // 1.2e-7 everywhere). Unlike 1 + erf(x / sqrt 2), which cancels below about
 // x = -4, it keeps its relative accuracy in the negative tail.
-// host/gelu.cpp vectorizes the same expressions; the CUDA kernels call this.
+// host/train/gelu.cpp vectorizes the same expressions; the CUDA kernels call this.
 #pragma once
 #include <math.h>
 

@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "host/atomic_file.hpp"
-#include "host/config.hpp"
-#include "host/errors.hpp"
-#include "host/run.hpp"
+#include "host/io/atomic_file.hpp"
+#include "host/config/config.hpp"
+#include "host/io/errors.hpp"
+#include "host/train/run.hpp"
 
 namespace sca::test {
 

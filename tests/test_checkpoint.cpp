@@ -5,8 +5,8 @@
 #include <cstring>
 #include <limits>
 
-#include "host/checkpoint.hpp"
-#include "host/errors.hpp"
+#include "host/config/checkpoint.hpp"
+#include "host/io/errors.hpp"
 
 using namespace sca;
 

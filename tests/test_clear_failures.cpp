@@ -14,11 +14,11 @@
 #include <limits>
 
 #include "helpers.hpp"
-#include "host/atomic_file.hpp"
-#include "host/backend.hpp"
-#include "host/checkpoint.hpp"
-#include "host/errors.hpp"
-#include "host/run.hpp"
+#include "host/io/atomic_file.hpp"
+#include "host/train/backend.hpp"
+#include "host/config/checkpoint.hpp"
+#include "host/io/errors.hpp"
+#include "host/train/run.hpp"
 
 using namespace sca;
 using test::shell;

@@ -2,7 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "helpers.hpp"
-#include "host/errors.hpp"
+#include "host/io/errors.hpp"
 
 using namespace sca;
 using test::config_error_of;

@@ -10,7 +10,7 @@
 #include <set>
 #include <sstream>
 
-#include "host/evaluation.hpp"
+#include "host/eval/evaluation.hpp"
 #include "helpers.hpp"
 
 using namespace sca;

@@ -8,14 +8,14 @@
 #include <nlohmann/json.hpp>
 
 #include "helpers.hpp"
-#include "host/atomic_file.hpp"
-#include "host/cuda_bridge.hpp"
-#include "host/data_files.hpp"
-#include "host/dataset.hpp"
-#include "host/divergence.hpp"
-#include "host/errors.hpp"
-#include "host/evaluation.hpp"
-#include "host/npy.hpp"
+#include "host/io/atomic_file.hpp"
+#include "host/train/cuda_bridge.hpp"
+#include "host/config/data_files.hpp"
+#include "host/config/dataset.hpp"
+#include "host/train/divergence.hpp"
+#include "host/io/errors.hpp"
+#include "host/eval/evaluation.hpp"
+#include "host/io/npy.hpp"
 #include "../kernels/data_stream.hpp"
 
 using namespace sca;

@@ -4,10 +4,10 @@
 #include <catch2/catch.hpp>
 
 #include "helpers.hpp"
-#include "host/errors.hpp"
-#include "host/evaluation.hpp"
-#include "host/sweep.hpp"
-#include "host/yaml_reader.hpp"
+#include "host/io/errors.hpp"
+#include "host/eval/evaluation.hpp"
+#include "host/sweep/sweep.hpp"
+#include "host/io/yaml_reader.hpp"
 
 using namespace sca;
 using test::config_error_of;

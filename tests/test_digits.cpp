@@ -7,7 +7,7 @@
 #include <filesystem>
 
 #include "helpers.hpp"
-#include "host/evaluation.hpp"
+#include "host/eval/evaluation.hpp"
 
 using namespace sca;
 namespace fs = std::filesystem;

@@ -9,7 +9,7 @@
 #include <regex>
 #include <sys/wait.h>
 
-#include "host/atomic_file.hpp"
+#include "host/io/atomic_file.hpp"
 
 namespace fs = std::filesystem;
 

@@ -11,12 +11,12 @@
 #include <sstream>
 
 #include "helpers.hpp"
-#include "host/atomic_file.hpp"
-#include "host/dataset.hpp"
-#include "host/errors.hpp"
-#include "host/evaluation.hpp"
-#include "host/npy.hpp"
-#include "host/selection.hpp"
+#include "host/io/atomic_file.hpp"
+#include "host/config/dataset.hpp"
+#include "host/io/errors.hpp"
+#include "host/eval/evaluation.hpp"
+#include "host/io/npy.hpp"
+#include "host/eval/selection.hpp"
 
 using namespace sca;
 namespace fs = std::filesystem;

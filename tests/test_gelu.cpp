@@ -4,7 +4,7 @@
 #include <cmath>
 #include <vector>
 
-#include "host/gelu.hpp"
+#include "host/train/gelu.hpp"
 
 TEST_CASE("float GELU and its derivative match the exact double GELU", "[gelu]") {
     std::vector<float> x;

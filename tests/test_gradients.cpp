@@ -10,10 +10,10 @@
 #include <type_traits>
 
 #include "helpers.hpp"
-#include "host/cpu_net.hpp"
-#include "host/dataset.hpp"
-#include "host/npy.hpp"
-#include "host/objective.hpp"
+#include "host/train/cpu_net.hpp"
+#include "host/config/dataset.hpp"
+#include "host/io/npy.hpp"
+#include "host/train/objective.hpp"
 
 using namespace sca;
 

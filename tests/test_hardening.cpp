@@ -9,10 +9,10 @@
 #include <fstream>
 
 #include "helpers.hpp"
-#include "host/atomic_file.hpp"
-#include "host/checkpoint.hpp"
-#include "host/errors.hpp"
-#include "host/run.hpp"
+#include "host/io/atomic_file.hpp"
+#include "host/config/checkpoint.hpp"
+#include "host/io/errors.hpp"
+#include "host/train/run.hpp"
 
 using namespace sca;
 using sca::test::fresh_dir;

@@ -13,12 +13,12 @@
 #include <sstream>
 
 #include "helpers.hpp"
-#include "host/atomic_file.hpp"
-#include "host/errors.hpp"
-#include "host/evaluation.hpp"
-#include "host/run.hpp"
-#include "host/sweep.hpp"
-#include "host/sweep_slurm.hpp"
+#include "host/io/atomic_file.hpp"
+#include "host/io/errors.hpp"
+#include "host/eval/evaluation.hpp"
+#include "host/train/run.hpp"
+#include "host/sweep/sweep.hpp"
+#include "host/sweep/sweep_slurm.hpp"
 
 using namespace sca;
 using test::shell;

@@ -8,9 +8,9 @@
 #include <filesystem>
 
 #include "helpers.hpp"
-#include "host/atomic_file.hpp"
-#include "host/errors.hpp"
-#include "host/interventions.hpp"
+#include "host/io/atomic_file.hpp"
+#include "host/io/errors.hpp"
+#include "host/eval/interventions.hpp"
 
 using namespace sca;
 namespace fs = std::filesystem;

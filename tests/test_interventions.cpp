@@ -7,9 +7,9 @@
 #include <cstring>
 #include <filesystem>
 
-#include "host/checkpoint.hpp"
-#include "host/dataset.hpp"
-#include "host/interventions.hpp"
+#include "host/config/checkpoint.hpp"
+#include "host/config/dataset.hpp"
+#include "host/eval/interventions.hpp"
 
 using namespace sca;
 

@@ -9,8 +9,8 @@
 #include <filesystem>
 
 #include "helpers.hpp"
-#include "host/atomic_file.hpp"
-#include "host/selection.hpp"
+#include "host/io/atomic_file.hpp"
+#include "host/eval/selection.hpp"
 
 using namespace sca;
 namespace fs = std::filesystem;

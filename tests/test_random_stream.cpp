@@ -5,7 +5,7 @@
 #include <set>
 
 #include "helpers.hpp"
-#include "host/dataset.hpp"
+#include "host/config/dataset.hpp"
 #include "kernels/data_stream.hpp"
 
 using namespace sca;

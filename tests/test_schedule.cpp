@@ -5,8 +5,8 @@
 #include <cmath>
 
 #include "helpers.hpp"
-#include "host/errors.hpp"
-#include "host/schedule.hpp"
+#include "host/io/errors.hpp"
+#include "host/config/schedule.hpp"
 
 using namespace sca;
 

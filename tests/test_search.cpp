@@ -9,12 +9,12 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "host/atomic_file.hpp"
-#include "host/errors.hpp"
-#include "host/sweep.hpp"
-#include "host/sweep_configs.hpp"
-#include "host/sweep_sampling.hpp"
-#include "host/sweep_search.hpp"
+#include "host/io/atomic_file.hpp"
+#include "host/io/errors.hpp"
+#include "host/sweep/sweep.hpp"
+#include "host/sweep/sweep_configs.hpp"
+#include "host/sweep/sweep_sampling.hpp"
+#include "host/sweep/sweep_search.hpp"
 
 namespace fs = std::filesystem;
 using namespace sca;

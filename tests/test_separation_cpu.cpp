@@ -4,7 +4,7 @@
 
 #include <random>
 
-#include "host/separation_cpu.hpp"
+#include "host/train/separation_cpu.hpp"
 
 using namespace sca;
 

@@ -9,12 +9,12 @@
 #include <set>
 #include <sstream>
 
-#include "host/atomic_file.hpp"
-#include "host/errors.hpp"
-#include "host/sweep.hpp"
-#include "host/sweep_collect.hpp"
-#include "host/sweep_run.hpp"
-#include "host/sweep_slurm.hpp"
+#include "host/io/atomic_file.hpp"
+#include "host/io/errors.hpp"
+#include "host/sweep/sweep.hpp"
+#include "host/sweep/sweep_collect.hpp"
+#include "host/sweep/sweep_run.hpp"
+#include "host/sweep/sweep_slurm.hpp"
 
 namespace fs = std::filesystem;
 using namespace sca;

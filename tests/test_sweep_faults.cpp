@@ -14,10 +14,10 @@
 #include <filesystem>
 
 #include "helpers.hpp"
-#include "host/atomic_file.hpp"
-#include "host/errors.hpp"
-#include "host/sweep.hpp"
-#include "host/sweep_run.hpp"
+#include "host/io/atomic_file.hpp"
+#include "host/io/errors.hpp"
+#include "host/sweep/sweep.hpp"
+#include "host/sweep/sweep_run.hpp"
 
 using namespace sca;
 using test::shell;

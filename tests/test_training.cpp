@@ -9,9 +9,9 @@
 #include <filesystem>
 
 #include "helpers.hpp"
-#include "host/atomic_file.hpp"
-#include "host/errors.hpp"
-#include "host/run.hpp"
+#include "host/io/atomic_file.hpp"
+#include "host/io/errors.hpp"
+#include "host/train/run.hpp"
 
 using namespace sca;
 using sca::test::fresh_dir;

@@ -4,16 +4,20 @@ and overlaid figures in one self-contained OUT/compare.html.
 
 Called by `sca compare A B`, which writes OUT/manifest.json: {"out", "a", "b"},
 each side a manifest as `sca report` makes it. Drawing helpers and the page
-come from report.py beside this script.
+come from sca_report/ beside this script.
 """
 import argparse
 import json
 import os
 import sys
 
+import sca_report  # noqa: F401  (checks numpy, matplotlib, PyYAML; beside this script)
 import numpy as np
+import matplotlib.pyplot as plt
 
-from report import Run, colour_error, esc, img_tag, page, plt, save, write_atomic
+from sca_report.html_page import esc, img_tag, page
+from sca_report.output import save, write_atomic
+from sca_report.runs import Run, colour_error
 
 SIDES = (("A", "-"), ("B", "--"))
 

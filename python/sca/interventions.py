@@ -1,4 +1,4 @@
-"""The interventions of docs/method.md §7, defined as sca's host/interventions.cpp
+"""The interventions of docs/method.md §7, defined as sca's host/eval/interventions.cpp
 defines them (a test holds the two equal through `sca eval`)."""
 import copy
 

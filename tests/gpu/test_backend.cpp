@@ -12,9 +12,9 @@
 
 #include "cuda/multi_model.hpp"
 #include "emulation.hpp"
-#include "host/backend.hpp"
-#include "host/dataset.hpp"
-#include "host/objective.hpp"
+#include "host/train/backend.hpp"
+#include "host/config/dataset.hpp"
+#include "host/train/objective.hpp"
 
 using namespace sca;
 using sca::gpu_test::sized;

@@ -13,11 +13,11 @@
 #include "cuda/multi_model.hpp"
 #include "cuda/separation_tiled.hpp"
 #include "emulation.hpp"
-#include "host/backend.hpp"
-#include "host/dataset.hpp"
-#include "host/model_shape.hpp"
-#include "host/objective.hpp"
-#include "host/separation_cpu.hpp"
+#include "host/train/backend.hpp"
+#include "host/config/dataset.hpp"
+#include "host/config/model_shape.hpp"
+#include "host/train/objective.hpp"
+#include "host/train/separation_cpu.hpp"
 #if defined(SCA_CUDA_EMU)
 #include "cuda/emu/device_model.hpp"
 #endif

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "cuda/multi_model.hpp"
-#include "host/config.hpp"
+#include "host/config/config.hpp"
 
 using namespace sca;
 
