@@ -20,6 +20,22 @@ inline ExperimentConfig config_from(const std::string& yaml, const std::string& 
     return parse_experiment(yaml, source);
 }
 
+// A small separation-only experiment whose learning rate jumps to `lr_from_30`
+// at step 30 (step interpolation), checkpointing every `checkpoint_every`.
+inline std::string lr_jump_experiment(const std::string& lr_from_30, int checkpoint_every) {
+    return "model: {latent: 4, hidden: 8, layers: 1}\n"
+           "data: {grid: 4, batch: 16}\n"
+           "regularizers:\n"
+           "  - {name: separate, kind: separate}\n"
+           "schedule:\n"
+           "  properties: {lr: {interp: step}}\n"
+           "  keyframes:\n"
+           "    - {step: 0, lr: 0.01, separate: 0.01}\n"
+           "    - {step: 30, lr: " + lr_from_30 + "}\n"
+           "    - {step: 60, lr: " + lr_from_30 + "}\n"
+           "checkpoint: {every: " + std::to_string(checkpoint_every) + "}\n";
+}
+
 inline std::string experiment_path(const std::string& name) {
     return std::string(SCA_SOURCE_DIR) + "/experiments/" + name;
 }

@@ -28,19 +28,7 @@ namespace {
 
 // The learning rate jumps to the largest float at step 30: the loss and the
 // gradient of that step are finite, but the update overflows the parameters.
-const char* kOverflowing = R"(
-model: {latent: 4, hidden: 8, layers: 1}
-data: {grid: 4, batch: 16}
-regularizers:
-  - {name: separate, kind: separate}
-schedule:
-  properties: {lr: {interp: step}}
-  keyframes:
-    - {step: 0, lr: 0.01, separate: 0.01}
-    - {step: 30, lr: 3.4e38}
-    - {step: 60, lr: 3.4e38}
-checkpoint: {every: 50}
-)";
+const std::string kOverflowing = test::lr_jump_experiment("3.4e38", 50);
 
 size_t lines(const std::string& s) { return size_t(std::count(s.begin(), s.end(), '\n')); }
 

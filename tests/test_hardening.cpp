@@ -37,19 +37,7 @@ std::vector<std::string> short_run(std::vector<std::string> more = {}) {
 }
 
 // lr jumps to 1e30 at step 30: the first 30 steps are fine, then it diverges.
-const char* kDiverging = R"(
-model: {latent: 4, hidden: 8, layers: 1}
-data: {grid: 4, batch: 16}
-regularizers:
-  - {name: separate, kind: separate}
-schedule:
-  properties: {lr: {interp: step}}
-  keyframes:
-    - {step: 0, lr: 0.01, separate: 0.01}
-    - {step: 30, lr: 1.0e30}
-    - {step: 60, lr: 1.0e30}
-checkpoint: {every: 10}
-)";
+const std::string kDiverging = test::lr_jump_experiment("1.0e30", 10);
 
 }  // namespace
 

@@ -15,46 +15,17 @@
 #include "host/sweep/sweep_configs.hpp"
 #include "host/sweep/sweep_sampling.hpp"
 #include "host/sweep/sweep_search.hpp"
+#include "sweep_fixtures.hpp"
 
 namespace fs = std::filesystem;
 using namespace sca;
 
 namespace {
 
-// A short experiment (T = 60): a run takes milliseconds.
-const char* kTiny = R"(seed: 0
-model: {latent: 4, hidden: 8, layers: 1}
-data: {grid: 8, batch: 32}
-labels:
-  red: {function: redness, power: 8, scale: 0.08}
-regularizers:
-  - {name: separate, kind: separate, power: 100, shift: true}
-  - {name: anchor, kind: anchor, direction: [1, 0, 0, 0], labels: {red: 1}}
-schedule:
-  keyframes:
-    - {step: 0, lr: 1.0e-8, anchor: 0.01}
-    - {step: 10, lr: 0.01}
-    - {step: 60, lr: 0.05, separate: 0.01, anchor: 0.1}
-evaluation:
-  anchor_colour: [1, 0, 0]
-  interventions:
-    - {name: ablated, kind: ablation, dims: [0]}
-  select_by: ablated
-)";
+const std::string kTiny = test::tiny_anchor_experiment("    - {name: ablated, kind: ablation, dims: [0]}\n");
 
-struct Dir {
-    fs::path path;
-    explicit Dir(const std::string& name) {
-        path = fs::temp_directory_path() / ("sca-test-search-" + name + "-" + std::to_string(::getpid()));
-        fs::remove_all(path);
-        fs::create_directories(path);
-        std::ofstream(path / "tiny.yaml") << kTiny;
-    }
-    ~Dir() { fs::remove_all(path); }
-    std::string write(const std::string& name, const std::string& text) const {
-        std::ofstream(path / name) << text;
-        return (path / name).string();
-    }
+struct Dir : test::SweepDir {
+    explicit Dir(const std::string& name) : SweepDir("sca-test-search-", name, kTiny) {}
 };
 
 std::string error_of(const Dir& d, const std::string& text) {
@@ -66,15 +37,6 @@ std::string error_of(const Dir& d, const std::string& text) {
     return "(no error)";
 }
 
-SweepOptions quiet_cpu(const std::string& file, const std::string& out) {
-    SweepOptions o;
-    o.sweep_file = file;
-    o.out = out;
-    o.quiet = true;
-    o.jobs = 2;
-    o.backend = "cpu";
-    return o;
-}
 
 std::string sample_sweep(int count, const std::string& seeds, const std::string& extra_axis = "") {
     return "base: tiny.yaml\naxes:\n" + extra_axis +
@@ -169,7 +131,7 @@ axes:
 TEST_CASE("growing a sweep (more samples, more seeds, a one-value axis) keeps every finished run", "[search][ids]") {
     Dir d("grow");
     const std::string out = (d.path / "out").string();
-    const SweepReport first = run_sweep(quiet_cpu(d.write("s.yaml", sample_sweep(4, "0..1")), out));
+    const SweepReport first = run_sweep(test::quiet_cpu_sweep(d.write("s.yaml", sample_sweep(4, "0..1")), out));
     REQUIRE(first.trained == 8);
     REQUIRE(first.failures.empty());
     std::map<std::string, std::string> before;
@@ -182,7 +144,7 @@ TEST_CASE("growing a sweep (more samples, more seeds, a one-value axis) keeps ev
     size_t kept = 0;
     for (const auto& r : runs) kept += before.count(r.id);
     CHECK(kept == 8);
-    const SweepReport second = run_sweep(quiet_cpu(d.path / "s.yaml", out));
+    const SweepReport second = run_sweep(test::quiet_cpu_sweep(d.path / "s.yaml", out));
     CHECK(second.skipped == 8);
     CHECK(second.trained == 10);
     for (const auto& [id, marker] : before) CHECK(read_file((fs::path(out) / "runs" / id / "sweep_done.json").string()) == marker);
@@ -244,7 +206,7 @@ TEST_CASE("configurations are ranked by the robust statistic, and a concept left
 TEST_CASE("sca collect writes configs.csv: one row per configuration", "[search][configs]") {
     Dir d("configs");
     const std::string out = (d.path / "out").string();
-    run_sweep(quiet_cpu(d.write("s.yaml", "base: tiny.yaml\naxes:\n  - schedule.keyframes.2.anchor: [0.05, 0.1, 0.2]\n  - seed: 0..3\n"), out));
+    run_sweep(test::quiet_cpu_sweep(d.write("s.yaml", "base: tiny.yaml\naxes:\n  - schedule.keyframes.2.anchor: [0.05, 0.1, 0.2]\n  - seed: 0..3\n"), out));
     const CollectResult c = collect_sweep({out, "", ""});
     ConfigTable t = group_configs(c, {});
     write_configs_csv(t, (fs::path(out) / "configs.csv").string());

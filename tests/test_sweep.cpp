@@ -15,47 +15,19 @@
 #include "host/sweep/sweep_collect.hpp"
 #include "host/sweep/sweep_run.hpp"
 #include "host/sweep/sweep_slurm.hpp"
+#include "sweep_fixtures.hpp"
 
 namespace fs = std::filesystem;
 using namespace sca;
 
 namespace {
 
-// A short experiment (T = 60) so that a run takes milliseconds.
-const char* kTinyExperiment = R"(seed: 0
-model: {latent: 4, hidden: 8, layers: 1}
-data: {grid: 8, batch: 32}
-labels:
-  red: {function: redness, power: 8, scale: 0.08}
-regularizers:
-  - {name: separate, kind: separate, power: 100, shift: true}
-  - {name: anchor, kind: anchor, direction: [1, 0, 0, 0], labels: {red: 1}}
-schedule:
-  keyframes:
-    - {step: 0, lr: 1.0e-8, anchor: 0.01}
-    - {step: 10, lr: 0.01}
-    - {step: 60, lr: 0.05, separate: 0.01, anchor: 0.1}
-evaluation:
-  anchor_colour: [1, 0, 0]
-  interventions:
-    - {name: suppressed, kind: suppression, direction: [1, 0, 0, 0], falloff: 0, strength: 1, power: 0}
-    - {name: ablated, kind: ablation, dims: [0]}
-  select_by: ablated
-)";
+const std::string kTinyExperiment = test::tiny_anchor_experiment(
+    "    - {name: suppressed, kind: suppression, direction: [1, 0, 0, 0], falloff: 0, strength: 1, power: 0}\n"
+    "    - {name: ablated, kind: ablation, dims: [0]}\n");
 
-struct TempDir {
-    fs::path path;
-    explicit TempDir(const std::string& name) {
-        path = fs::temp_directory_path() / ("sca-test-sweep-" + name + "-" + std::to_string(::getpid()));
-        fs::remove_all(path);
-        fs::create_directories(path);
-        std::ofstream(path / "tiny.yaml") << kTinyExperiment;
-    }
-    ~TempDir() { fs::remove_all(path); }
-    std::string write(const std::string& name, const std::string& text) const {
-        std::ofstream(path / name) << text;
-        return (path / name).string();
-    }
+struct TempDir : test::SweepDir {
+    explicit TempDir(const std::string& name) : SweepDir("sca-test-sweep-", name, kTinyExperiment) {}
 };
 
 std::string error_of(const std::string& sweep_text, const TempDir& dir) {
@@ -68,16 +40,6 @@ std::string error_of(const std::string& sweep_text, const TempDir& dir) {
     return "(no error)";
 }
 
-// A quiet CPU sweep of `file` into `out` on two threads.
-SweepOptions cpu_sweep(const std::string& file, const std::string& out) {
-    SweepOptions o;
-    o.sweep_file = file;
-    o.out = out;
-    o.quiet = true;
-    o.jobs = 2;
-    o.backend = "cpu";
-    return o;
-}
 
 std::map<std::string, std::string> markers(const std::string& out) {
     std::map<std::string, std::string> m;
@@ -215,7 +177,7 @@ axes:
   - seed: 0..15
 )");
     const std::string out = (t.path / "out").string();
-    SweepOptions o = cpu_sweep(file, out);
+    SweepOptions o = test::quiet_cpu_sweep(file, out);
     o.shard = {0, 256};
     o.max_runs = 6;  // the interruption: only 6 runs get to finish
     const SweepReport first = run_sweep(o);
@@ -265,7 +227,7 @@ axes:
   - seed: 0..1
 )");
     const std::string out = (t.path / "out").string();
-    const SweepOptions o = cpu_sweep(file, out);
+    const SweepOptions o = test::quiet_cpu_sweep(file, out);
     const SweepReport r = run_sweep(o);
     CHECK(r.selected == 4);
     REQUIRE(r.failures.size() == 2);

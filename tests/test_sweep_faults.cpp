@@ -18,6 +18,7 @@
 #include "host/io/errors.hpp"
 #include "host/sweep/sweep.hpp"
 #include "host/sweep/sweep_run.hpp"
+#include "sweep_fixtures.hpp"
 
 using namespace sca;
 using test::shell;
@@ -49,15 +50,7 @@ struct SweepDir {
         out = (path / "out").string();
     }
     ~SweepDir() { fs::remove_all(path); }
-    SweepOptions options() const {
-        SweepOptions o;
-        o.sweep_file = sweep;
-        o.out = out;
-        o.quiet = true;
-        o.jobs = 2;
-        o.backend = "cpu";
-        return o;
-    }
+    SweepOptions options() const { return test::quiet_cpu_sweep(sweep, out); }
 };
 
 }  // namespace
