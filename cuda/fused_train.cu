@@ -491,6 +491,17 @@ size_t layout_fused_model(FusedModel& m) {
     return size_t(off) * sizeof(float);
 }
 
+std::string fused_shared_memory_refusal(FusedModel m) {
+    const size_t bytes = layout_fused_model(m);
+    int device = 0, optin = 0;
+    SCA_CUDA_CHECK(cudaGetDevice(&device));
+    SCA_CUDA_CHECK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
+    const size_t static_bytes = sizeof(BlockScratch);
+    if (bytes + static_bytes <= size_t(optin)) return "";
+    return "the fused CUDA trainer keeps a model in one block's shared memory: this shape and batch need " +
+           std::to_string(bytes / 1024) + " KiB, the device allows " + std::to_string(optin / 1024) + " KiB";
+}
+
 DeviceFootprint device_footprint(const FusedModel& m, int rows, int log_steps) {
     DeviceFootprint f;
     f.shared = size_t(m.n_points) * (m.input_dim + (m.n_labels > 0 ? m.n_labels : 1)) * sizeof(float);
@@ -504,14 +515,8 @@ DeviceTrainer::DeviceTrainer(const FusedModel& model, int n_models, const std::v
                              const std::vector<float>& schedules, int rows, const std::vector<int>& schedule_of)
     : model_(model), n_models_(n_models), rows_(rows) {
     smem_bytes_ = layout_fused_model(model_);
-    int device = 0, optin = 0;
-    SCA_CUDA_CHECK(cudaGetDevice(&device));
-    SCA_CUDA_CHECK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
-    const size_t static_bytes = sizeof(BlockScratch);
-    if (smem_bytes_ + static_bytes > size_t(optin))
-        throw CudaError("the fused CUDA trainer keeps a model in one block's shared memory: this shape and batch need " +
-                        std::to_string(smem_bytes_ / 1024) + " KiB, the device allows " + std::to_string(optin / 1024) +
-                        " KiB; use a smaller batch or backend: cpu");
+    const std::string refusal = fused_shared_memory_refusal(model_);
+    if (!refusal.empty()) throw CudaError(refusal);
     // Say what fits before allocating anything (a whole run's log counted).
     const DeviceFootprint need = device_footprint(model_, rows, rows);
     const auto [free, total] = device_memory();
