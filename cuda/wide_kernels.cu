@@ -162,31 +162,28 @@ __global__ void normalize_backward_kernel(const float* h, const float* z, const 
     }
 }
 
-// One thread per output feature sums its column over the batch in order.
-__global__ void bias_gradient_kernel(float* dy, size_t dy_stride, const float* deriv, int width, int B, float* grad,
-                                     size_t P, size_t bias_offset) {
+__global__ void gelu_backward_kernel(float* dy, size_t dy_stride, const float* deriv, int width, int B) {
     const int m = blockIdx.y;
     float* d = dy + m * dy_stride;
-    const float* dv = deriv ? deriv + size_t(m) * B * width : nullptr;
-    SCA_FOR_EACH(o, size_t(width)) {
-        float s = 0.0f;
-        for (int i = 0; i < B; ++i) {
-            const size_t e = size_t(i) * width + o;
-            if (dv) d[e] *= dv[e];
-            s += d[e];
-        }
-        grad[size_t(m) * P + bias_offset + o] = s;
-    }
+    const float* dv = deriv + size_t(m) * B * width;
+    SCA_FOR_EACH(e, size_t(B) * width) d[e] *= dv[e];
 }
 
-__global__ void __launch_bounds__(kThreads) finish_kernel(const FinishArgs a, int first) {
+// Block x of model y counts its grid-stride share of the gradient's non-finite entries.
+__global__ void __launch_bounds__(kThreads) nonfinite_count_kernel(const float* grad, size_t P, float* partial) {
     __shared__ typename BlockReduce::TempStorage tmp;
+    const int m = blockIdx.y;
+    float bad = 0.0f;
+    SCA_FOR_EACH(p, P) bad += finite(grad[size_t(m) * P + p]) ? 0.0f : 1.0f;
+    const float total = BlockReduce(tmp).Sum(bad);
+    if (threadIdx.x == 0) partial[size_t(m) * gridDim.x + blockIdx.x] = total;
+}
+
+__global__ void finish_kernel(const FinishArgs a, int first) {
     const int m = blockIdx.x, model = first + m;
     if (a.stopped[2 * model] >= 0) return;  // stopped earlier: nothing trains, nothing is logged
-    float bad = 0.0f;
-    for (size_t p = threadIdx.x; p < a.P; p += blockDim.x) bad += finite(a.grad[size_t(m) * a.P + p]) ? 0.0f : 1.0f;
-    const float n_bad = BlockReduce(tmp).Sum(bad);
-    if (threadIdx.x != 0) return;
+    float n_bad = 0.0f;
+    for (int q = 0; q < a.n_partial; ++q) n_bad += a.nonfinite[size_t(m) * a.n_partial + q];
     const int R = a.R;
     const float* sums = a.sums + size_t(m) * (R + 1);
     float* out = a.losses + size_t(m) * (R + 2);
@@ -277,15 +274,20 @@ void launch_normalize_backward(const float* h, const float* z, const float* inv,
     SCA_CUDA_CHECK_LAUNCH("normalize_backward_kernel");
 }
 
-void launch_bias_gradient(float* dy, size_t dy_stride, const float* deriv, int width, int B, int count, float* grad,
-                          size_t P, size_t bias_offset) {
-    SCA_LAUNCH(bias_gradient_kernel, grid_for(size_t(width), count), kThreads, 0)(dy, dy_stride, deriv, width, B, grad,
-                                                                                   P, bias_offset);
-    SCA_CUDA_CHECK_LAUNCH("bias_gradient_kernel");
+void launch_gelu_backward(float* dy, size_t dy_stride, const float* deriv, int width, int B, int count) {
+    SCA_LAUNCH(gelu_backward_kernel, grid_for(size_t(B) * width, count), kThreads, 0)(dy, dy_stride, deriv, width, B);
+    SCA_CUDA_CHECK_LAUNCH("gelu_backward_kernel");
+}
+
+int nonfinite_partial_count(size_t P) { return int(grid_for(P, 1).x); }
+
+void launch_nonfinite_count(const float* grad, size_t P, int count, float* partial) {
+    SCA_LAUNCH(nonfinite_count_kernel, grid_for(P, count), kThreads, 0)(grad, P, partial);
+    SCA_CUDA_CHECK_LAUNCH("nonfinite_count_kernel");
 }
 
 void launch_finish(const FinishArgs& a, int first, int count) {
-    SCA_LAUNCH(finish_kernel, unsigned(count), kThreads, 0)(a, first);
+    SCA_LAUNCH(finish_kernel, unsigned(count), 1, 0)(a, first);
     SCA_CUDA_CHECK_LAUNCH("finish_kernel");
 }
 

@@ -58,10 +58,14 @@ void launch_sample_terms(const float* z, const float* h, int K, const FusedRegul
 void launch_normalize_backward(const float* h, const float* z, const float* inv, const float* dz, const float* dh,
                                int K, int B, int count, float* g, size_t g_stride);
 
-// dy (model stride dy_stride) *= deriv where deriv is not null; then
-// grad[m][bias_offset + o] = sum_i dy[m][i][o].
-void launch_bias_gradient(float* dy, size_t dy_stride, const float* deriv, int width, int B, int count, float* grad,
-                          size_t P, size_t bias_offset);
+// dy (model stride dy_stride) *= deriv: back through GELU, in place. (The
+// bias gradient is then a GEMM of dy with a vector of ones.)
+void launch_gelu_backward(float* dy, size_t dy_stride, const float* deriv, int width, int B, int count);
+
+// Counts the non-finite entries of each model's gradient (model stride P) in
+// nonfinite_partial_count() partial sums per model, summed in order by launch_finish.
+int nonfinite_partial_count(size_t P);
+void launch_nonfinite_count(const float* grad, size_t P, int count, float* partial);
 
 // Per model: losses[m] = recon, L_r..., total (L_r NaN where skipped: weight
 // 0 and not all_terms; 0 where no sample is labelled); a non-finite total or
@@ -73,8 +77,8 @@ struct FinishArgs {
     const float* affinity_sums;  // [M][R]
     const FusedRegularizer* regs;
     const float* weights;   // [M][R]
-    const float* grad;      // [M][P]
-    size_t P;
+    const float* nonfinite;  // [M][nonfinite_partial_count(P)]
+    int n_partial;
     int R, B, D, all_terms;
     float* losses;          // [M][2 + R]
     int* stopped;           // [M][2]

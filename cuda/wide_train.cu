@@ -4,6 +4,7 @@
 // [B][width], i.e. column-major width x B. Per Linear layer:
 //   forward   Y = W X        gemm(T, N, out, B, in)
 //   backward  dW = dY X^T    gemm(N, T, in, out, B)   (into the gradient)
+//             db = dY 1      gemm(N, N, out, 1, B)    (1: B ones)
 //             dX = W^T dY    gemm(N, N, in, B, out)
 #include <algorithm>
 #include <cstring>
@@ -37,6 +38,7 @@ size_t scratch_floats(const WideShape& s) {
         if (L.gelu) f += B * L.out;
     f += B * K /*h*/ + B /*inv*/ + B * size_t(std::max(1, s.n_labels)) + 2 * B * size_t(s.max_width());
     f += 3 * B * K /*dz, dh, u*/ + 2 * R * B /*affinity, omega*/ + (1 + R) * B /*terms*/ + 4 * (R + 2);
+    f += size_t(nonfinite_partial_count(s.n_params)) + B /*ones*/;
     if (has_separation(s)) f += separation_partial_floats(s.batch, s.latent);
     return f;
 }
@@ -122,6 +124,8 @@ WideTrainer::WideTrainer(const WideShape& shape, int n_models, const std::vector
     sums_ = zeros(M * (1 + R), "term sums");
     weights_ = zeros(M * R, "regularizer weights");
     losses_ = zeros(M * (2 + R), "losses");
+    nonfinite_ = zeros(M * size_t(nonfinite_partial_count(P)), "non-finite counts");
+    ones_ = DeviceBuffer<float>(std::vector<float>(Bs, 1.0f), "a vector of ones");
     stopped_ = DeviceBuffer<int>(2 * M, "non-finite stops");
     SCA_CUDA_CHECK(cudaMemset(stopped_.get(), 0xff, stopped_.size() * sizeof(int)));
     stopped_host_.assign(2 * M, -1);
@@ -218,8 +222,9 @@ void WideTrainer::step(int m0, int count, int t, bool draw, bool all_terms, cons
 
     for (int l = n - 1; l >= 0; --l) {  // backward
         const WideLayer& Ly = shape_.layers[l];
-        launch_bias_gradient(cur, G, Ly.gelu ? deriv_[l].get() + m0 * Bs * Ly.out : nullptr, Ly.out, B, count, grad, P,
-                             Ly.bias);
+        if (Ly.gelu) launch_gelu_backward(cur, G, deriv_[l].get() + m0 * Bs * Ly.out, Ly.out, B, count);
+        gemm_batched(blas, CUBLAS_OP_N, CUBLAS_OP_N, Ly.out, 1, B, cur, Ly.out, (long long)G, ones_.get(), B, 0,
+                     grad + Ly.bias, Ly.out, (long long)P, count);  // db = dY 1: summed over the batch by cuBLAS
         gemm_batched(blas, CUBLAS_OP_N, CUBLAS_OP_T, Ly.in, Ly.out, B, act(l), Ly.in, (long long)(Bs * Ly.in), cur,
                      Ly.out, (long long)G, grad + Ly.weight, Ly.in, (long long)P, count);
         if (l == 0) break;  // nothing upstream of the input
@@ -229,9 +234,12 @@ void WideTrainer::step(int m0, int count, int t, bool draw, bool all_terms, cons
         if (l == enc) launch_normalize_backward(h, z, inv, dz, dh, K, B, count, cur, G);
     }
 
+    float* nonfinite = nonfinite_.get() + m0 * size_t(nonfinite_partial_count(P));
+    launch_nonfinite_count(grad, P, count, nonfinite);
     FinishArgs f{};
-    f.sums = sums, f.affinity_sums = affinity_sums, f.regs = regs_.get(), f.weights = weights, f.grad = grad;
-    f.P = P, f.R = R, f.B = B, f.D = D, f.all_terms = all_terms ? 1 : 0;
+    f.sums = sums, f.affinity_sums = affinity_sums, f.regs = regs_.get(), f.weights = weights;
+    f.nonfinite = nonfinite, f.n_partial = nonfinite_partial_count(P);
+    f.R = R, f.B = B, f.D = D, f.all_terms = all_terms ? 1 : 0;
     f.losses = losses_.get() + m0 * (2 + R), f.stopped = stopped;
     f.log = log, f.log_steps = log_steps, f.log_row = log_row, f.step = t;
     launch_finish(f, m0, count);

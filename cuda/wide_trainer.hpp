@@ -82,7 +82,8 @@ private:
     // Per-step scratch (evaluate() uses it too, hence mutable).
     mutable std::vector<DeviceBuffer<float>> act_, deriv_;  // act_[l]: layer l's input [M][B][in]; act_[n]: the output
     mutable DeviceBuffer<float> h_, inv_, labels_, ga_, gb_, dz_, dh_, u_, partial_;
-    mutable DeviceBuffer<float> affinity_, affinity_sums_, omega_, terms_, sums_, weights_, losses_, log_;
+    mutable DeviceBuffer<float> affinity_, affinity_sums_, omega_, terms_, sums_, weights_, losses_, log_, nonfinite_;
+    DeviceBuffer<float> ones_;  // [B] ones: the bias gradient as a GEMM
     std::vector<int> stopped_host_;
 };
 
