@@ -74,9 +74,12 @@ struct DeviceFootprint {
     }
 };
 DeviceFootprint device_footprint(const FusedModel& m, int rows, int log_steps);
+// Throws DeviceMemoryError, saying how many models fit, if n_models do not
+// fit in the device's free memory: before a trainer allocates anything.
+void require_device_memory(const DeviceFootprint& need, int n_models);
 
 // Device buffers and kernels for M models of one shape, trained together.
-class DeviceTrainer final : public DeviceModels {
+class DeviceTrainer final : public DeviceModelStates {
 public:
     // grid [n_points][D]; probabilities [L][n_points]; seeds [M];
     // schedules: `n_schedules` tables of `rows` x schedule_stride(); schedule_of[M] picks one.
@@ -86,12 +89,8 @@ public:
     DeviceTrainer(const DeviceTrainer&) = delete;
     DeviceTrainer& operator=(const DeviceTrainer&) = delete;
 
-    int n_models() const override { return n_models_; }
-    int n_params() const override { return model_.n_params; }
     std::string path() const override { return "fused"; }
     const FusedModel& model() const { return model_; }
-    void set_state(int m, const float* params, const float* exp_avg, const float* exp_avg_sq) override;
-    void get_state(int m, float* params, float* exp_avg, float* exp_avg_sq) const override;
     void get_params_all(float* params) const;  // [M][P]
     // Trains steps first..last (inclusive, absolute) of every model in one
     // launch; log (host, may be null): [M][last-first+1][log_stride()].
@@ -99,8 +98,6 @@ public:
     // stops there before the update (stopped_at(m) == t), like the CPU
     // backend; it trains again only after set_state().
     void train(int first, int last, float* log) override;
-    int stopped_at(int m) const override { return stopped_host_[2 * size_t(m)]; }  // -1: not stopped
-    bool stopped_on_gradient(int m) const override { return stopped_host_[2 * size_t(m) + 1] == 1; }
     // One forward/loss/backward of model m's current parameters, no update.
     // x/labels (host, feature-major) may be null: then step `step`'s batch is drawn.
     DeviceEvaluation evaluate(int m, int step, const float* x, const float* labels, const std::vector<float>& weights,
@@ -108,15 +105,12 @@ public:
 
 private:
     FusedModel model_;
-    int n_models_ = 0, rows_ = 0;
+    int rows_ = 0;
     size_t smem_bytes_ = 0;
     DeviceBuffer<float> grid_, probabilities_, schedules_;
     DeviceBuffer<uint64_t> seeds_;
     DeviceBuffer<int> schedule_of_;
-    DeviceBuffer<float> params_, exp_avg_, exp_avg_sq_;
     DeviceBuffer<float> log_;
-    DeviceBuffer<int> stopped_;       // [M][2]: step, gradient flag
-    std::vector<int> stopped_host_;   // its copy after each train()
 };
 
 // Device count and the first device's name; "" reason when usable.

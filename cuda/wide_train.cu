@@ -64,7 +64,11 @@ DeviceFootprint wide_footprint(const WideShape& s, int n_points, int rows, int l
 WideTrainer::WideTrainer(const WideShape& shape, int n_models, const std::vector<float>& points,
                          const std::vector<float>& probabilities, const std::vector<uint64_t>& seeds,
                          const std::vector<float>& schedules, int rows, const std::vector<int>& schedule_of)
-    : shape_(shape), n_models_(n_models), rows_(rows), schedules_host_(schedules), schedule_of_host_(schedule_of) {
+    : DeviceModelStates(n_models, shape.n_params),
+      shape_(shape),
+      rows_(rows),
+      schedules_host_(schedules),
+      schedule_of_host_(schedule_of) {
     const int B = shape_.batch, K = shape_.latent, D = shape_.input_dim, L = shape_.n_labels;
     const size_t R = shape_.regs.size();
     if (n_models < 1 || int(seeds.size()) != n_models || int(schedule_of.size()) != n_models)
@@ -79,13 +83,7 @@ WideTrainer::WideTrainer(const WideShape& shape, int n_models, const std::vector
     if (schedules.size() % (size_t(rows) * (3 + R)) != 0)
         throw CudaError("WideTrainer: schedule tables must be rows x (3 + regularizers)");
     // Say what fits before allocating anything (a whole run's log counted).
-    const DeviceFootprint need = wide_footprint(shape_, n_points_, rows, rows);
-    const auto [free, total] = device_memory();
-    if (need.bytes(n_models) > free)
-        throw DeviceMemoryError(std::to_string(n_models) + " models of this shape need " + mib(need.bytes(n_models)) +
-                                " of device memory, " + mib(free) + " of " + mib(total) + " are free: at most " +
-                                std::to_string(need.models_within(free)) +
-                                " fit at once (sca sweep --gpu-group N sets the group size)");
+    require_device_memory(wide_footprint(shape_, n_points_, rows, rows), n_models);
     blas_ = std::make_unique<BlasHandle>();
     const size_t M = size_t(n_models), P = shape_.n_params, Bs = size_t(B);
     points_ = DeviceBuffer<float>(points, "the training data");
@@ -101,9 +99,7 @@ WideTrainer::WideTrainer(const WideShape& shape, int n_models, const std::vector
         SCA_CUDA_CHECK(cudaMemset(b.get(), 0, b.size() * sizeof(float)));
         return b;
     };
-    params_ = zeros(M * P, "parameters");
-    exp_avg_ = zeros(M * P, "Adam first moments");
-    exp_avg_sq_ = zeros(M * P, "Adam second moments");
+    allocate_states();
     grad_ = zeros(M * P, "the gradient");
     for (int l = 0; l <= int(shape_.layers.size()); ++l)
         act_.push_back(zeros(M * Bs * layer_input_width(shape_, l), "activations"));
@@ -126,29 +122,9 @@ WideTrainer::WideTrainer(const WideShape& shape, int n_models, const std::vector
     losses_ = zeros(M * (2 + R), "losses");
     nonfinite_ = zeros(M * size_t(nonfinite_partial_count(P)), "non-finite counts");
     ones_ = DeviceBuffer<float>(std::vector<float>(Bs, 1.0f), "a vector of ones");
-    stopped_ = DeviceBuffer<int>(2 * M, "non-finite stops");
-    SCA_CUDA_CHECK(cudaMemset(stopped_.get(), 0xff, stopped_.size() * sizeof(int)));
-    stopped_host_.assign(2 * M, -1);
 }
 
 WideTrainer::~WideTrainer() = default;
-
-void WideTrainer::set_state(int m, const float* params, const float* exp_avg, const float* exp_avg_sq) {
-    const size_t P = shape_.n_params, off = size_t(m) * P;
-    SCA_CUDA_CHECK(cudaMemcpy(params_.get() + off, params, P * sizeof(float), cudaMemcpyHostToDevice));
-    SCA_CUDA_CHECK(cudaMemcpy(exp_avg_.get() + off, exp_avg, P * sizeof(float), cudaMemcpyHostToDevice));
-    SCA_CUDA_CHECK(cudaMemcpy(exp_avg_sq_.get() + off, exp_avg_sq, P * sizeof(float), cudaMemcpyHostToDevice));
-    SCA_CUDA_CHECK(cudaMemset(stopped_.get() + 2 * m, 0xff, 2 * sizeof(int)));  // a new state trains again
-    stopped_host_[2 * size_t(m)] = stopped_host_[2 * size_t(m) + 1] = -1;
-}
-
-void WideTrainer::get_state(int m, float* params, float* exp_avg, float* exp_avg_sq) const {
-    const size_t P = shape_.n_params, off = size_t(m) * P;
-    SCA_CUDA_CHECK(cudaMemcpy(params, params_.get() + off, P * sizeof(float), cudaMemcpyDeviceToHost));
-    if (exp_avg) SCA_CUDA_CHECK(cudaMemcpy(exp_avg, exp_avg_.get() + off, P * sizeof(float), cudaMemcpyDeviceToHost));
-    if (exp_avg_sq)
-        SCA_CUDA_CHECK(cudaMemcpy(exp_avg_sq, exp_avg_sq_.get() + off, P * sizeof(float), cudaMemcpyDeviceToHost));
-}
 
 std::vector<char> WideTrainer::needed_at(int t) const {
     const size_t R = shape_.regs.size(), stride = 3 + R;

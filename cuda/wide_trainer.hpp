@@ -40,7 +40,7 @@ DeviceFootprint wide_footprint(const WideShape& s, int n_points, int rows, int l
 
 class BlasHandle;
 
-class WideTrainer final : public DeviceModels {
+class WideTrainer final : public DeviceModelStates {
 public:
     // points [n_points][input_dim]; probabilities [L][n_points]; seeds [M];
     // schedules: tables of rows x (3 + R), schedule_of[M] picks one.
@@ -51,14 +51,8 @@ public:
     WideTrainer(const WideTrainer&) = delete;
     WideTrainer& operator=(const WideTrainer&) = delete;
 
-    int n_models() const override { return n_models_; }
-    int n_params() const override { return int(shape_.n_params); }
     std::string path() const override { return "cublas"; }
-    void set_state(int m, const float* params, const float* exp_avg, const float* exp_avg_sq) override;
-    void get_state(int m, float* params, float* exp_avg, float* exp_avg_sq) const override;
     void train(int first, int last, float* log) override;
-    int stopped_at(int m) const override { return stopped_host_[2 * size_t(m)]; }
-    bool stopped_on_gradient(int m) const override { return stopped_host_[2 * size_t(m) + 1] == 1; }
     DeviceEvaluation evaluate(int m, int step, const float* x, const float* labels, const std::vector<float>& weights,
                               bool all_terms) const override;
 
@@ -70,21 +64,20 @@ private:
     std::vector<char> needed_at(int t) const;  // per regularizer: some model weights it at step t
 
     WideShape shape_;
-    int n_models_ = 0, rows_ = 0, n_points_ = 0;
+    int rows_ = 0, n_points_ = 0;
     std::unique_ptr<BlasHandle> blas_;
     std::vector<float> schedules_host_;
     std::vector<int> schedule_of_host_;
     DeviceBuffer<float> points_, probabilities_, schedules_;
     DeviceBuffer<uint64_t> seeds_;
-    DeviceBuffer<int> schedule_of_, stopped_;
+    DeviceBuffer<int> schedule_of_;
     DeviceBuffer<FusedRegularizer> regs_;
-    DeviceBuffer<float> params_, exp_avg_, exp_avg_sq_, grad_;
+    DeviceBuffer<float> grad_;
     // Per-step scratch (evaluate() uses it too, hence mutable).
     mutable std::vector<DeviceBuffer<float>> act_, deriv_;  // act_[l]: layer l's input [M][B][in]; act_[n]: the output
     mutable DeviceBuffer<float> h_, inv_, labels_, ga_, gb_, dz_, dh_, u_, partial_;
     mutable DeviceBuffer<float> affinity_, affinity_sums_, omega_, terms_, sums_, weights_, losses_, log_, nonfinite_;
     DeviceBuffer<float> ones_;  // [B] ones: the bias gradient as a GEMM
-    std::vector<int> stopped_host_;
 };
 
 }  // namespace sca::cuda

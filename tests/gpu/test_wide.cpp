@@ -6,6 +6,7 @@
 // this path, and its refusals. Each comparison prints how much of its
 // tolerance it used.
 #include <catch2/catch.hpp>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -15,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "cpu_reference.hpp"
 #include "cuda/blas_handle.hpp"
 #include "cuda/multi_model.hpp"
 #include "emulation.hpp"
@@ -22,7 +24,6 @@
 #include "host/backend.hpp"
 #include "host/dataset.hpp"
 #include "host/npy.hpp"
-#include "host/objective.hpp"
 
 using namespace sca;
 namespace fs = std::filesystem;
@@ -102,11 +103,8 @@ double compare_evaluation(const ExperimentConfig& cfg, const TrainState& state, 
     REQUIRE(drawn.labels == batch.labels);
     const auto dev = gpu.evaluate(0, step, batch.x.data(), batch.labels.data(), weights, true);
 
-    CpuNet<float> net(cfg.model, cfg.batch);
-    Objective<float> objective(cfg.model, cfg.regularizers, cfg.batch);
-    std::vector<float> grad(state.params.size());
-    const auto ref = objective.evaluate(net, state.params.data(), batch.x.data(), batch.labels.data(), batch.size,
-                                        weights, grad.data(), true);
+    const auto cpu = gpu_test::cpu_reference(cfg, state.params, batch, weights);
+    const auto& ref = cpu.terms;
     double worst = 0;
     auto check_loss = [&](const std::string& name, double a, double b) {
         const double u = used(a, b, std::fabs(b), kLossRel, kLossAbs);
@@ -118,21 +116,12 @@ double compare_evaluation(const ExperimentConfig& cfg, const TrainState& state, 
     check_loss("recon", dev.recon, ref.recon);
     for (size_t r = 0; r < cfg.regularizers.size(); ++r) check_loss(cfg.regularizers[r].name, dev.reg[r], ref.reg[r]);
     check_loss("total", dev.total, ref.total);
-    REQUIRE(dev.grad.size() == grad.size());
-    for (const LinearLayer& L : linear_layers(cfg.model))
-        for (const auto& [offset, n, name] : {std::tuple{L.weight, size_t(L.in) * L.out, L.weight_name},
-                                              std::tuple{L.bias, size_t(L.out), L.bias_name}}) {
-            double scale = 0, diff = 0;
-            for (size_t i = 0; i < n; ++i) {
-                scale = std::max(scale, double(std::fabs(grad[offset + i])));
-                diff = std::max(diff, double(std::fabs(dev.grad[offset + i] - grad[offset + i])));
-            }
-            const double u = diff / (kGradRel * scale + kGradAbs);
-            std::printf("  grad %-17s max |diff| %.3g of max |g| %.3g: %5.1f%% of tolerance\n", name.c_str(), diff,
-                        scale, 100 * u);
-            CHECK(u <= 1.0);
-            worst = std::max(worst, u);
-        }
+    REQUIRE(dev.grad.size() == cpu.grad.size());
+    for (const auto& t : gpu_test::tensor_usage(cfg, dev.grad, cpu.grad, kGradRel, kGradAbs)) {
+        std::printf("  grad %-17s of max |g| %.3g: %5.1f%% of tolerance\n", t.name.c_str(), t.scale, 100 * t.used);
+        CHECK(t.used <= 1.0);
+        worst = std::max(worst, t.used);
+    }
     return worst;
 }
 
@@ -161,20 +150,10 @@ void compare_training(const ExperimentConfig& cfg, int steps) {
     std::printf("%s: %d steps' logged losses, worst %.1f%% of tolerance (rel %.0e)\n", cfg.source.c_str(), steps,
                 100 * worst, kStepRel);
     CHECK(worst <= 1.0);
-    const std::vector<float> a = gpu.params(0), b = cpu->state().params;
     double wworst = 0;
     std::string where;
-    for (const LinearLayer& L : linear_layers(cfg.model))
-        for (const auto& [offset, n, name] : {std::tuple{L.weight, size_t(L.in) * L.out, L.weight_name},
-                                              std::tuple{L.bias, size_t(L.out), L.bias_name}}) {
-            double scale = 0, diff = 0;
-            for (size_t i = 0; i < n; ++i) {
-                scale = std::max(scale, double(std::fabs(b[offset + i])));
-                diff = std::max(diff, double(std::fabs(a[offset + i] - b[offset + i])));
-            }
-            if (diff / (kWeightRel * scale + kWeightAbs) > wworst) where = name;
-            wworst = std::max(wworst, diff / (kWeightRel * scale + kWeightAbs));
-        }
+    for (const auto& t : gpu_test::tensor_usage(cfg, gpu.params(0), cpu->state().params, kWeightRel, kWeightAbs))
+        if (t.used >= wworst) wworst = t.used, where = t.name;
     std::printf("  weights after %d steps: worst tensor (%s) %.1f%% of tolerance (rel %.0e of its max)\n", steps,
                 where.c_str(), 100 * wworst, kWeightRel);
     CHECK(wworst <= 1.0);
@@ -218,16 +197,11 @@ TEST_CASE("cuBLAS path: reruns are bit-identical and M models match M single run
         CHECK(many.params(m) == again.params(m));
         cuda::MultiModelTrainer one({configs[m]});
         one.train(0, steps - 1);
-        const std::vector<float> a = many.params(m), b = one.params(0);
         // The emulator computes each model's GEMM alone, so the bits agree; a
         // GPU's cuBLAS may pick another kernel for another batch count.
-        if (gpu_test::kEmulated) CHECK(a == b);
-        double diff = 0, scale = 0;
-        for (size_t i = 0; i < a.size(); ++i) {
-            diff = std::max(diff, double(std::fabs(a[i] - b[i])));
-            scale = std::max(scale, double(std::fabs(b[i])));
-        }
-        CHECK(diff <= kWeightRel * scale + kWeightAbs);
+        if (gpu_test::kEmulated) CHECK(many.params(m) == one.params(0));
+        for (const auto& t : gpu_test::tensor_usage(configs[m], many.params(m), one.params(0), kWeightRel, kWeightAbs))
+            CHECK(t.used <= 1.0);
     }
 }
 
@@ -274,4 +248,32 @@ TEST_CASE("cuBLAS calls with a bad argument fail naming the call", "[gpu][wide][
     cuda::DeviceBuffer<float> a2(std::vector<float>{1, 2, 3, 4}, "a2"), b2(std::vector<float>{5, 6, 7, 8}, "b2"), c2(4, "c2");
     cuda::gemm_batched(blas, CUBLAS_OP_N, CUBLAS_OP_N, 2, 2, 2, a2.get(), 2, 4, b2.get(), 2, 4, c2.get(), 2, 4, 1);
     CHECK(c2.download() == std::vector<float>{23, 34, 31, 46});
+}
+
+TEST_CASE("cuBLAS path: a non-finite step stops the model where the CPU stops", "[gpu][wide][nonfinite]") {
+    // lr 1e30 at step 40, interpolated from step 0: the parameters grow until
+    // a step's loss or gradient overflows; the CPU stops before applying it.
+    const WideData data(64);
+    const auto bad = data.config(96, 1, 64, {"schedule.keyframes.1.lr=1e30"});
+    const auto good = data.config(96, 1, 64, {"seed=5"});
+    const int steps = 12;
+    auto cpu = make_cpu_backend(bad);
+    std::vector<StepRecord> c;
+    cpu->train(0, steps - 1, c);
+    REQUIRE(c.size() < size_t(steps));  // the CPU stopped
+    const int stop = c.back().step;
+    cuda::MultiModelTrainer gpu({bad, good});  // one stops, the other trains on
+    std::vector<std::vector<StepRecord>> g;
+    gpu.train(0, steps - 1, &g);
+    REQUIRE(g[0].size() == c.size());
+    CHECK(g[0].back().step == stop);
+    CHECK(g[0].back().bad_gradient == c.back().bad_gradient);
+    std::printf("cuBLAS path: non-finite step %d on both, gradient term '%s'\n", stop, c.back().bad_gradient.c_str());
+    CHECK(g[1].size() == size_t(steps));
+    CHECK(gpu.state(0).next_step == stop);
+    cuda::MultiModelTrainer up_to({bad});  // the same steps, stopping just before the bad one
+    up_to.train(0, stop - 1);
+    if (gpu_test::kEmulated) CHECK(up_to.params(0) == gpu.params(0));  // M = 1 vs 2: see the determinism case
+    for (const auto& t : gpu_test::tensor_usage(bad, gpu.params(0), up_to.params(0), kWeightRel, kWeightAbs))
+        CHECK(t.used <= 1.0);
 }
