@@ -3,26 +3,67 @@
 //   2. M isolated models at once, M = 1, 64, 1024, 4096 (more if given):
 //      total wall time and model-steps per second;
 //   3. the tiled separation term alone, B = 64 ... 16384: time and FLOP/s
-//      against the GPU's FP32 peak (SMs x 128 lanes x 2 x clock).
+//      against the GPU's FP32 peak (SMs x 128 lanes x 2 x clock);
+//   4. the cuBLAS path on a wide model, 768 -> 1024 -> 1024 -> 16 (2 hidden
+//      layers per side), B = 1024, on synthetic data from a file: ms per
+//      step for M = 1 (plain GEMMs) and M = 8 (strided batched), the GEMMs'
+//      achieved FLOP/s against the FP32 peak.
 //   sca_bench_gpu OUT.json [MAX_M]
 #include <cuda_runtime_api.h>
 #include <fmt/format.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
 
 #include "cuda/multi_model.hpp"
 #include "cuda/separation_tiled.hpp"
+#include "host/io/atomic_file.hpp"
 #include "host/train/backend.hpp"
+#include "host/io/npy.hpp"
 
 namespace {
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// The wide model's config, on 4096 synthetic samples of 768 features with
+// one concept label, written to a scratch directory.
+sca::ExperimentConfig wide_config(const std::filesystem::path& dir) {
+    const int N = 4096, D = 768;
+    std::mt19937 rng(1);
+    std::normal_distribution<float> normal;
+    std::vector<float> x(size_t(N) * D), concept_p(N);
+    for (auto& v : x) v = normal(rng);
+    for (int i = 0; i < N; ++i) concept_p[i] = x[size_t(i) * D] > 1.0f ? 1.0f : 0.0f;
+    std::filesystem::create_directories(dir);
+    sca::save_npy((dir / "x.npy").string(), {N, D}, x);
+    sca::save_npy((dir / "concept.npy").string(), {N}, concept_p);
+    sca::write_file_atomic((dir / "wide.yaml").string(),
+                           "model: {latent: 16, hidden: 1024, layers: 2}\n"
+                           "data: {inputs: x.npy, batch: 1024}\n"
+                           "labels:\n  concept: {file: concept.npy}\n"
+                           "regularizers:\n"
+                           "  - {name: separate, kind: separate, power: 100, shift: true}\n"
+                           "  - {name: anchor, kind: anchor, axis: 0, labels: {concept: 1}}\n"
+                           "schedule: {keyframes: [{step: 0, lr: 0.001, separate: 0.01, anchor: 0.1}, {step: 200, lr: 0.001}]}\n");
+    return sca::load_experiment((dir / "wide.yaml").string());
+}
+
+// FLOPs of one step's GEMMs: forward W X, backward dW and dX (none for the input layer).
+double gemm_flops(const sca::ExperimentConfig& cfg) {
+    double f = 0;
+    const auto layers = sca::linear_layers(cfg.model);
+    for (size_t l = 0; l < layers.size(); ++l)
+        f += 2.0 * cfg.batch * layers[l].in * layers[l].out * (l == 0 ? 2 : 3);
+    return f;
 }
 
 }  // namespace
@@ -105,6 +146,38 @@ int main(int argc, char** argv) {
                    flops, 100 * flops / peak, peak);
         j["separation"].push_back({{"batch", B}, {"latent", K}, {"ms", ms}, {"flops_per_s", flops},
                                    {"fraction_of_peak", flops / peak}, {"splits", sep.splits()}});
+    }
+    // 4. The cuBLAS path on a wide model.
+    {
+        const auto dir = std::filesystem::temp_directory_path() / ("sca-bench-wide-" + std::to_string(::getpid()));
+        const auto wide = wide_config(dir);
+        const double flops = gemm_flops(wide);
+        j["wide"] = nlohmann::ordered_json::array();
+        for (const int M : {1, 8}) {
+            std::vector<sca::ExperimentConfig> configs;
+            for (int m = 0; m < M; ++m) {
+                configs.push_back(wide);
+                configs.back().seed = m;
+            }
+            sca::cuda::MultiModelTrainer trainer(configs);
+            trainer.train(0, 4);  // warm-up: cuBLAS picks its kernels
+            std::vector<double> times;
+            for (int rep = 0; rep < 5; ++rep) {
+                const int first = 5 + rep * 20;
+                const auto t0 = std::chrono::steady_clock::now();
+                trainer.train(first, first + 19);  // ends with a device synchronization
+                times.push_back(seconds_since(t0) * 1e3 / 20);
+            }
+            std::sort(times.begin(), times.end());
+            const double ms = times[2], gemm_rate = flops * M / (ms * 1e-3);
+            fmt::print("wide 768-1024-1024-16, B = 1024, M = {} ({} path): {:.3f} ms per step ({:.3f} ms per model-step), "
+                       "GEMMs at {:.3g} FLOP/s = {:.1f}% of FP32 peak\n",
+                       M, trainer.path(), ms, ms / M, gemm_rate, 100 * gemm_rate / peak);
+            j["wide"].push_back({{"models", M}, {"path", trainer.path()}, {"ms_per_step", ms},
+                                 {"ms_per_model_step", ms / M}, {"gemm_flops_per_step", flops * M},
+                                 {"gemm_flops_per_s", gemm_rate}, {"gemm_fraction_of_peak", gemm_rate / peak}});
+        }
+        std::filesystem::remove_all(dir);
     }
     std::ofstream(out_path) << j.dump(2) << "\n";
     fmt::print("wrote {}\n", out_path);

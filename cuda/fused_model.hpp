@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cuda/device_buffer.hpp"
+#include "cuda/device_models.hpp"
 #include "kernels/regularizers.hpp"
 
 namespace sca::cuda {
@@ -56,6 +57,8 @@ struct FusedModel {
 
 // Fills the shared-memory offsets; returns the bytes one block needs.
 size_t layout_fused_model(FusedModel& m);
+// Empty if one block of m fits in the current device's shared memory, else why not.
+std::string fused_shared_memory_refusal(FusedModel m);
 
 // Device memory a DeviceTrainer needs: `shared` once (grid, label
 // probabilities), `per_model` for each model (parameters, Adam moments, seed,
@@ -71,18 +74,12 @@ struct DeviceFootprint {
     }
 };
 DeviceFootprint device_footprint(const FusedModel& m, int rows, int log_steps);
-
-// The result of one forward + loss + backward on the device (tests, checks).
-struct DeviceEvaluation {
-    float recon = 0, total = 0;
-    std::vector<float> reg;       // L_r (NaN where skipped)
-    std::vector<float> grad;      // [P]
-    std::vector<float> x, labels; // the batch used, [D][B] and [L][B]
-    std::vector<int> points;      // grid index of each sample (drawn batches)
-};
+// Throws DeviceMemoryError, saying how many models fit, if n_models do not
+// fit in the device's free memory: before a trainer allocates anything.
+void require_device_memory(const DeviceFootprint& need, int n_models);
 
 // Device buffers and kernels for M models of one shape, trained together.
-class DeviceTrainer {
+class DeviceTrainer final : public DeviceModelStates {
 public:
     // grid [n_points][D]; probabilities [L][n_points]; seeds [M];
     // schedules: `n_schedules` tables of `rows` x schedule_stride(); schedule_of[M] picks one.
@@ -92,35 +89,28 @@ public:
     DeviceTrainer(const DeviceTrainer&) = delete;
     DeviceTrainer& operator=(const DeviceTrainer&) = delete;
 
-    int n_models() const { return n_models_; }
+    std::string path() const override { return "fused"; }
     const FusedModel& model() const { return model_; }
-    void set_state(int m, const float* params, const float* exp_avg, const float* exp_avg_sq);
-    void get_state(int m, float* params, float* exp_avg, float* exp_avg_sq) const;
     void get_params_all(float* params) const;  // [M][P]
     // Trains steps first..last (inclusive, absolute) of every model in one
     // launch; log (host, may be null): [M][last-first+1][log_stride()].
     // A model whose loss or gradient is not finite at step t logs t and
     // stops there before the update (stopped_at(m) == t), like the CPU
     // backend; it trains again only after set_state().
-    void train(int first, int last, float* log);
-    int stopped_at(int m) const { return stopped_host_[2 * size_t(m)]; }  // -1: not stopped
-    bool stopped_on_gradient(int m) const { return stopped_host_[2 * size_t(m) + 1] == 1; }
+    void train(int first, int last, float* log) override;
     // One forward/loss/backward of model m's current parameters, no update.
     // x/labels (host, feature-major) may be null: then step `step`'s batch is drawn.
     DeviceEvaluation evaluate(int m, int step, const float* x, const float* labels, const std::vector<float>& weights,
-                              bool all_terms) const;
+                              bool all_terms) const override;
 
 private:
     FusedModel model_;
-    int n_models_ = 0, rows_ = 0;
+    int rows_ = 0;
     size_t smem_bytes_ = 0;
     DeviceBuffer<float> grid_, probabilities_, schedules_;
     DeviceBuffer<uint64_t> seeds_;
     DeviceBuffer<int> schedule_of_;
-    DeviceBuffer<float> params_, exp_avg_, exp_avg_sq_;
     DeviceBuffer<float> log_;
-    DeviceBuffer<int> stopped_;       // [M][2]: step, gradient flag
-    std::vector<int> stopped_host_;   // its copy after each train()
 };
 
 // Device count and the first device's name; "" reason when usable.

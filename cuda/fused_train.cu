@@ -491,6 +491,17 @@ size_t layout_fused_model(FusedModel& m) {
     return size_t(off) * sizeof(float);
 }
 
+std::string fused_shared_memory_refusal(FusedModel m) {
+    const size_t bytes = layout_fused_model(m);
+    int device = 0, optin = 0;
+    SCA_CUDA_CHECK(cudaGetDevice(&device));
+    SCA_CUDA_CHECK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
+    const size_t static_bytes = sizeof(BlockScratch);
+    if (bytes + static_bytes <= size_t(optin)) return "";
+    return "the fused CUDA trainer keeps a model in one block's shared memory: this shape and batch need " +
+           std::to_string(bytes / 1024) + " KiB, the device allows " + std::to_string(optin / 1024) + " KiB";
+}
+
 DeviceFootprint device_footprint(const FusedModel& m, int rows, int log_steps) {
     DeviceFootprint f;
     f.shared = size_t(m.n_points) * (m.input_dim + (m.n_labels > 0 ? m.n_labels : 1)) * sizeof(float);
@@ -499,60 +510,31 @@ DeviceFootprint device_footprint(const FusedModel& m, int rows, int log_steps) {
     return f;
 }
 
-DeviceTrainer::DeviceTrainer(const FusedModel& model, int n_models, const std::vector<float>& grid,
-                             const std::vector<float>& probabilities, const std::vector<uint64_t>& seeds,
-                             const std::vector<float>& schedules, int rows, const std::vector<int>& schedule_of)
-    : model_(model), n_models_(n_models), rows_(rows) {
-    smem_bytes_ = layout_fused_model(model_);
-    int device = 0, optin = 0;
-    SCA_CUDA_CHECK(cudaGetDevice(&device));
-    SCA_CUDA_CHECK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
-    const size_t static_bytes = sizeof(BlockScratch);
-    if (smem_bytes_ + static_bytes > size_t(optin))
-        throw CudaError("the fused CUDA trainer keeps a model in one block's shared memory: this shape and batch need " +
-                        std::to_string(smem_bytes_ / 1024) + " KiB, the device allows " + std::to_string(optin / 1024) +
-                        " KiB; use a smaller batch or backend: cpu");
-    // Say what fits before allocating anything (a whole run's log counted).
-    const DeviceFootprint need = device_footprint(model_, rows, rows);
+void require_device_memory(const DeviceFootprint& need, int n_models) {
     const auto [free, total] = device_memory();
     if (need.bytes(n_models) > free)
         throw DeviceMemoryError(std::to_string(n_models) + " models of this shape need " + mib(need.bytes(n_models)) +
                                 " of device memory, " + mib(free) + " of " + mib(total) + " are free: at most " +
                                 std::to_string(need.models_within(free)) +
                                 " fit in one launch (sca sweep --gpu-group N sets the group size)");
+}
+
+DeviceTrainer::DeviceTrainer(const FusedModel& model, int n_models, const std::vector<float>& grid,
+                             const std::vector<float>& probabilities, const std::vector<uint64_t>& seeds,
+                             const std::vector<float>& schedules, int rows, const std::vector<int>& schedule_of)
+    : DeviceModelStates(n_models, size_t(model.n_params)), model_(model), rows_(rows) {
+    smem_bytes_ = layout_fused_model(model_);
+    const std::string refusal = fused_shared_memory_refusal(model_);
+    if (!refusal.empty()) throw CudaError(refusal);
+    // Say what fits before allocating anything (a whole run's log counted).
+    require_device_memory(device_footprint(model_, rows, rows), n_models);
     grid_ = DeviceBuffer<float>(grid, "the colour grid");
     probabilities_ = DeviceBuffer<float>(probabilities.empty() ? std::vector<float>{0.0f} : probabilities,
                                          "label probabilities");
     seeds_ = DeviceBuffer<uint64_t>(seeds, "seeds");
     schedules_ = DeviceBuffer<float>(schedules, "schedule tables");
     schedule_of_ = DeviceBuffer<int>(schedule_of, "schedule indices");
-    const size_t n = size_t(n_models) * model_.n_params;
-    params_ = DeviceBuffer<float>(n, "parameters");
-    exp_avg_ = DeviceBuffer<float>(n, "Adam first moments");
-    exp_avg_sq_ = DeviceBuffer<float>(n, "Adam second moments");
-    SCA_CUDA_CHECK(cudaMemset(exp_avg_.get(), 0, n * sizeof(float)));
-    SCA_CUDA_CHECK(cudaMemset(exp_avg_sq_.get(), 0, n * sizeof(float)));
-    SCA_CUDA_CHECK(cudaMemset(params_.get(), 0, n * sizeof(float)));
-    stopped_ = DeviceBuffer<int>(size_t(2) * n_models, "non-finite stops");
-    SCA_CUDA_CHECK(cudaMemset(stopped_.get(), 0xff, stopped_.size() * sizeof(int)));
-    stopped_host_.assign(stopped_.size(), -1);
-}
-
-void DeviceTrainer::set_state(int m, const float* params, const float* exp_avg, const float* exp_avg_sq) {
-    const size_t P = model_.n_params, off = size_t(m) * P;
-    SCA_CUDA_CHECK(cudaMemcpy(params_.get() + off, params, P * sizeof(float), cudaMemcpyHostToDevice));
-    SCA_CUDA_CHECK(cudaMemcpy(exp_avg_.get() + off, exp_avg, P * sizeof(float), cudaMemcpyHostToDevice));
-    SCA_CUDA_CHECK(cudaMemcpy(exp_avg_sq_.get() + off, exp_avg_sq, P * sizeof(float), cudaMemcpyHostToDevice));
-    SCA_CUDA_CHECK(cudaMemset(stopped_.get() + 2 * m, 0xff, 2 * sizeof(int)));  // a new state trains again
-    stopped_host_[2 * size_t(m)] = stopped_host_[2 * size_t(m) + 1] = -1;
-}
-
-void DeviceTrainer::get_state(int m, float* params, float* exp_avg, float* exp_avg_sq) const {
-    const size_t P = model_.n_params, off = size_t(m) * P;
-    SCA_CUDA_CHECK(cudaMemcpy(params, params_.get() + off, P * sizeof(float), cudaMemcpyDeviceToHost));
-    if (exp_avg) SCA_CUDA_CHECK(cudaMemcpy(exp_avg, exp_avg_.get() + off, P * sizeof(float), cudaMemcpyDeviceToHost));
-    if (exp_avg_sq)
-        SCA_CUDA_CHECK(cudaMemcpy(exp_avg_sq, exp_avg_sq_.get() + off, P * sizeof(float), cudaMemcpyDeviceToHost));
+    allocate_states();
 }
 
 void DeviceTrainer::get_params_all(float* params) const {

@@ -29,7 +29,7 @@ std::string same_regs(const RegularizerSpec& a, const RegularizerSpec& b) {
 
 FusedModel fused_model_for(const ExperimentConfig& cfg) {
     const auto fail = [&](const std::string& key, const std::string& what) {
-        throw ConfigError(cfg.source, key, what + " (the fused CUDA trainer's limit; use backend: cpu)");
+        throw ConfigError(cfg.source, key, what + " (the fused CUDA trainer's limit; such configs take the cuBLAS path)");
     };
     FusedModel m;
     const auto layers = linear_layers(cfg.model);
@@ -96,10 +96,14 @@ std::string incompatibility(const ExperimentConfig& a, const ExperimentConfig& b
         return "a different model shape";
     if (a.batch != b.batch || a.grid != b.grid) return "a different batch size or grid";
     if (a.last_step() != b.last_step()) return "a different last step";
+    const auto path_of = [](const std::shared_ptr<const DataMatrix>& d) { return d ? d->path : std::string(); };
+    if (path_of(a.inputs) != path_of(b.inputs)) return "different data (data.inputs)";
     if (a.labels.size() != b.labels.size()) return "a different number of labels";
     for (size_t l = 0; l < a.labels.size(); ++l)
         if (a.labels[l].name != b.labels[l].name || a.labels[l].function != b.labels[l].function ||
-            a.labels[l].power != b.labels[l].power || a.labels[l].scale != b.labels[l].scale)
+            a.labels[l].power != b.labels[l].power || a.labels[l].scale != b.labels[l].scale ||
+            a.labels[l].source != b.labels[l].source || a.labels[l].colour != b.labels[l].colour ||
+            path_of(a.labels[l].file) != path_of(b.labels[l].file))
             return "label '" + a.labels[l].name + "' differs";
     if (a.regularizers.size() != b.regularizers.size()) return "a different number of regularizers";
     for (size_t r = 0; r < a.regularizers.size(); ++r) {
@@ -109,7 +113,57 @@ std::string incompatibility(const ExperimentConfig& a, const ExperimentConfig& b
     return "";
 }
 
-MultiModelTrainer::MultiModelTrainer(std::vector<ExperimentConfig> configs) : configs_(std::move(configs)) {
+WideShape wide_shape_for(const ExperimentConfig& cfg) {
+    WideShape s;
+    s.input_dim = cfg.model.input_dim;
+    s.latent = cfg.model.latent;
+    s.batch = cfg.batch;
+    s.n_encoder = encoder_layer_count(cfg.model);
+    s.n_labels = int(cfg.labels.size());
+    s.n_params = parameter_count(cfg.model);
+    for (const LinearLayer& L : linear_layers(cfg.model)) s.layers.push_back({L.in, L.out, L.weight, L.bias, L.gelu_after});
+    for (const RegularizerSpec& spec : cfg.regularizers) {
+        FusedRegularizer R;
+        R.params = spec.params;
+        if (spec.affinities.size() > size_t(kFusedMaxLabels))
+            throw ConfigError(cfg.source, "regularizers." + spec.name + ".labels",
+                              "at most " + std::to_string(kFusedMaxLabels) + " label affinities (the CUDA backend's limit)");
+        R.n_affinities = int(spec.affinities.size());
+        for (int q = 0; q < R.n_affinities; ++q) {
+            R.label[q] = spec.affinities[q].first;
+            R.factor[q] = spec.affinities[q].second;
+        }
+        s.regs.push_back(R);
+    }
+    return s;
+}
+
+std::string fused_refusal(const ExperimentConfig& cfg) {
+    if (cfg.file_data()) return "data from files (data.inputs)";
+    if (cfg.model.input_dim != 3) return "model.input_dim is not 3";
+    try {
+        return fused_shared_memory_refusal(fused_model_for(cfg));
+    } catch (const ConfigError& e) {
+        return e.what();
+    }
+}
+
+namespace {
+
+int data_points(const ExperimentConfig& cfg) {
+    return cfg.file_data() ? cfg.inputs->rows : cfg.grid * cfg.grid * cfg.grid;
+}
+
+}  // namespace
+
+DeviceFootprint group_footprint(const ExperimentConfig& cfg) {
+    const int rows = cfg.last_step() + 1;
+    if (fused_refusal(cfg).empty()) return device_footprint(fused_model_for(cfg), rows, rows);
+    return wide_footprint(wide_shape_for(cfg), data_points(cfg), rows, rows);
+}
+
+MultiModelTrainer::MultiModelTrainer(std::vector<ExperimentConfig> configs, TrainPath path)
+    : configs_(std::move(configs)) {
     if (configs_.empty()) throw std::invalid_argument("MultiModelTrainer needs at least one config");
     const ExperimentConfig& first = configs_.front();
     for (size_t m = 1; m < configs_.size(); ++m) {
@@ -118,9 +172,8 @@ MultiModelTrainer::MultiModelTrainer(std::vector<ExperimentConfig> configs) : co
             throw std::invalid_argument("config " + std::to_string(m) + " (" + configs_[m].source +
                                         ") cannot train in one launch with config 0: " + why);
     }
-    const FusedModel model = fused_model_for(first);
-    const ColourSet grid = training_grid(first.grid);
-    const std::vector<float> probabilities = label_probabilities(first.labels, grid);
+    const bool fused = path == TrainPath::Fused || (path == TrainPath::Auto && fused_refusal(first).empty());
+    const TrainingData data = training_data(first);
     std::vector<uint64_t> seeds;
     std::vector<float> all_tables;
     for (const auto& cfg : configs_) {
@@ -136,8 +189,13 @@ MultiModelTrainer::MultiModelTrainer(std::vector<ExperimentConfig> configs) : co
         }
         table_of_.push_back(found);
     }
-    device_ = std::make_unique<DeviceTrainer>(model, size(), grid.rgb, probabilities, seeds, all_tables,
-                                              first.last_step() + 1, table_of_);
+    if (fused)
+        device_ = std::make_unique<DeviceTrainer>(fused_model_for(first), size(), data.points, data.probabilities, seeds,
+                                                  all_tables, first.last_step() + 1, table_of_);
+    else
+        device_ = std::make_unique<WideTrainer>(wide_shape_for(first), size(), data.points, data.probabilities, seeds,
+                                                all_tables, first.last_step() + 1, table_of_);
+    validation_ = data.validation;
     next_step_.assign(configs_.size(), 0);
     for (int m = 0; m < size(); ++m) load_state(m, initial_state(configs_[m]));
 }
@@ -145,7 +203,7 @@ MultiModelTrainer::MultiModelTrainer(std::vector<ExperimentConfig> configs) : co
 MultiModelTrainer::~MultiModelTrainer() = default;
 
 void MultiModelTrainer::load_state(int m, const TrainState& s) {
-    const size_t P = size_t(device_->model().n_params);
+    const size_t P = size_t(device_->n_params());
     if (s.params.size() != P || s.exp_avg.size() != P || s.exp_avg_sq.size() != P)
         throw std::invalid_argument("load_state: the state does not match the model's " + std::to_string(P) +
                                     " parameters");
@@ -154,7 +212,7 @@ void MultiModelTrainer::load_state(int m, const TrainState& s) {
 }
 
 TrainState MultiModelTrainer::state(int m) const {
-    const size_t P = size_t(device_->model().n_params);
+    const size_t P = size_t(device_->n_params());
     TrainState s;
     s.params.resize(P);
     s.exp_avg.resize(P);
@@ -165,7 +223,7 @@ TrainState MultiModelTrainer::state(int m) const {
 }
 
 std::vector<float> MultiModelTrainer::params(int m) const {
-    std::vector<float> p(size_t(device_->model().n_params));
+    std::vector<float> p(size_t(device_->n_params()));
     device_->get_state(m, p.data(), nullptr, nullptr);
     return p;
 }
@@ -223,7 +281,7 @@ std::string MultiModelTrainer::gradient_culprit(int m, int t, const std::vector<
 
 ValidationRecord MultiModelTrainer::validate(int m, int step) const {
     const ExperimentConfig& cfg = configs_[m];
-    const Batch val = exact_batch(cfg.labels, validation_set(cfg.grid));
+    const Batch& val = validation_;  // the same for every model of the group (same data and labels)
     CpuNet<float> net(cfg.model, val.size);
     Objective<float> objective(cfg.model, cfg.regularizers, val.size);
     const std::vector<float> p = params(m);

@@ -4,6 +4,10 @@
 // train() call. Model m ends with exactly the bits a single-model run of
 // configs[m] gives (the block's arithmetic does not depend on M).
 //
+// Shapes the fused kernel cannot hold (wide layers, data from files, inputs
+// other than 3) train on the cuBLAS path (wide_trainer.hpp) with the same
+// interface and the same guarantee.
+//
 //   sca::cuda::MultiModelTrainer sweep(configs);
 //   sweep.train(0, configs[0].last_step());
 //   sca::ValidationRecord v = sweep.validate(m, configs[0].last_step());
@@ -13,14 +17,29 @@
 #include <vector>
 
 #include "cuda/fused_model.hpp"
+#include "cuda/wide_trainer.hpp"
 #include "host/train/backend.hpp"
 #include "host/config/config.hpp"
+#include "host/config/dataset.hpp"
 
 namespace sca::cuda {
 
 // The fused description of cfg's model and loss; throws ConfigError-like
 // std::runtime_error naming what to change where the fused kernel cannot run it.
 FusedModel fused_model_for(const ExperimentConfig& cfg);
+
+// The cuBLAS path's description of cfg's model and loss.
+WideShape wide_shape_for(const ExperimentConfig& cfg);
+
+// Which device trainer runs cfg: Auto picks the fused kernel where it can
+// (the paper's small shapes on the RGB grid: input_dim 3, its layer,
+// regularizer and label limits, one block's shared memory) and the cuBLAS
+// path otherwise; Fused and Cublas force one (tests, benchmarks).
+enum class TrainPath { Auto, Fused, Cublas };
+// Empty if the fused kernel can train cfg on this device, else why not.
+std::string fused_refusal(const ExperimentConfig& cfg);
+// Device memory a group of configs like cfg needs, on the path Auto picks.
+DeviceFootprint group_footprint(const ExperimentConfig& cfg);
 
 // Per step t = 0..T: lr, Adam step size lr / (1 - beta1^(t+1)), sqrt(1 - beta2^(t+1)),
 // then each regularizer's weight. [T+1][3+R].
@@ -31,10 +50,11 @@ std::string incompatibility(const ExperimentConfig& a, const ExperimentConfig& b
 
 class MultiModelTrainer {
 public:
-    explicit MultiModelTrainer(std::vector<ExperimentConfig> configs);
+    explicit MultiModelTrainer(std::vector<ExperimentConfig> configs, TrainPath path = TrainPath::Auto);
     ~MultiModelTrainer();
 
     int size() const { return int(configs_.size()); }
+    std::string path() const { return device_->path(); }  // "fused" or "cublas"
     const ExperimentConfig& config(int m) const { return configs_[m]; }
     void load_state(int m, const TrainState& state);
     TrainState state(int m) const;
@@ -57,8 +77,9 @@ private:
     std::vector<ExperimentConfig> configs_;
     std::vector<std::vector<float>> tables_;  // distinct schedule tables (host copies)
     std::vector<int> table_of_;               // [M] index into tables_
-    std::unique_ptr<DeviceTrainer> device_;
+    std::unique_ptr<DeviceModels> device_;
     std::vector<int> next_step_;
+    Batch validation_;  // the validation set (RGB colours or rows of data.inputs)
 };
 
 }  // namespace sca::cuda

@@ -27,8 +27,14 @@ __global__ void unit_vectors_kernel(const float* z, int B, int K, float* u) {
 // partial[s][i][0] = sum over this split's columns j of m_ij c'^p, partial[s][i][1+k] = du_ik.
 template <int KT>
 __global__ void __launch_bounds__(kTileRows)
-    separation_tile_kernel(const float* u, const float* omega, int B, int K_runtime, int power, bool shift, float w,
-                           int cols_per_split, float* partial) {
+    separation_tile_kernel(const SeparationArrays a, int cols_per_split) {
+    const int B = a.batch, K_runtime = a.latent, power = a.power;
+    const bool shift = a.shift;
+    const int q = blockIdx.z;  // the problem
+    const float* u = a.u + size_t(q) * B * K_runtime;
+    const float* omega = a.omega + q * a.omega_stride;
+    const float w = a.weights ? a.weights[q * a.weight_stride] : a.weight;
+    float* partial = a.partial + size_t(q) * gridDim.y * B * (K_runtime + 1);
     constexpr int KMAX = KT > 0 ? KT : kMaxLatent;
     const int K = KT > 0 ? KT : K_runtime;
     __shared__ float tile_u[kTileCols * KMAX];
@@ -76,20 +82,23 @@ __global__ void __launch_bounds__(kTileRows)
 }
 
 // Sums the splits in order, then dz_i = d u_i / d z_i applied to du_i.
-__global__ void separation_combine_kernel(const float* z, const float* partial, int B, int K, int splits,
-                                          float* row_loss, float* dz) {
+__global__ void separation_combine_kernel(const SeparationArrays a, int splits) {
+    const int B = a.batch, K = a.latent, q = blockIdx.y;
     const int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= B) return;
+    const float* partial = a.partial + size_t(q) * splits * B * (K + 1);
+    const size_t row = size_t(q) * B + i;
     float l = 0.0f, du[kMaxLatent], dzi[kMaxLatent];
-    for (int k = 0; k < K; ++k) du[k] = 0.0f, dzi[k] = 0.0f;
+    for (int k = 0; k < K; ++k) du[k] = 0.0f, dzi[k] = a.accumulate_dz ? a.dz[row * K + k] : 0.0f;
     for (int s = 0; s < splits; ++s) {
         const float* in = partial + (size_t(s) * B + i) * (K + 1);
         l += in[0];
         for (int k = 0; k < K; ++k) du[k] += in[1 + k];
     }
-    row_loss[i] = l;
-    unit_vector_backward(z + size_t(i) * K, K, du, dzi);
-    for (int k = 0; k < K; ++k) dz[size_t(i) * K + k] = dzi[k];
+    if (a.row_loss) a.row_loss[row] = l;
+    if (a.weighted) a.weighted[q * a.weighted_stride + i] = a.omega[q * a.omega_stride + i] * l;
+    unit_vector_backward(a.z + row * K, K, du, dzi);
+    for (int k = 0; k < K; ++k) a.dz[row * K + k] = dzi[k];
 }
 
 // loss = sum_i omega_i l_i, one block, fixed order.
@@ -110,7 +119,7 @@ DeviceSeparation::DeviceSeparation(const SeparationProblem& problem, const std::
     const int B = p_.batch, K = p_.latent;
     if (B <= 0 || K <= 0 || K > kMaxLatent || z.size() != size_t(B) * K || omega.size() != size_t(B))
         throw CudaError("DeviceSeparation: z must be [B][K] with 0 < K <= 32 and omega [B]");
-    splits_ = B / 512 < 1 ? 1 : (B / 512 > 32 ? 32 : B / 512);
+    splits_ = separation_splits(B);
     z_ = DeviceBuffer<float>(z, "latents");
     u_ = DeviceBuffer<float>(z.size(), "unit vectors");
     omega_ = DeviceBuffer<float>(omega, "reduction weights");
@@ -120,18 +129,26 @@ DeviceSeparation::DeviceSeparation(const SeparationProblem& problem, const std::
     loss_ = DeviceBuffer<float>(1, "the loss");
 }
 
-void DeviceSeparation::run() {
-    const int B = p_.batch, K = p_.latent;
-    SCA_LAUNCH(unit_vectors_kernel, (B + 255) / 256, 256, 0)(z_.get(), B, K, u_.get());
+int separation_splits(int batch) { return batch / 512 < 1 ? 1 : (batch / 512 > 32 ? 32 : batch / 512); }
+
+size_t separation_partial_floats(int batch, int latent) {
+    return size_t(separation_splits(batch)) * batch * (latent + 1);
+}
+
+void separation_unit_vectors(const float* z, int rows, int latent, float* u) {
+    SCA_LAUNCH(unit_vectors_kernel, (rows + 255) / 256, 256, 0)(z, rows, latent, u);
     SCA_CUDA_CHECK_LAUNCH("unit_vectors_kernel");
-    int cols = (B + splits_ - 1) / splits_;
+}
+
+void launch_separation(const SeparationArrays& a) {
+    const int B = a.batch, K = a.latent, splits = separation_splits(B);
+    int cols = (B + splits - 1) / splits;
     cols = (cols + kTileCols - 1) / kTileCols * kTileCols;
-    const dim3 grid((B + kTileRows - 1) / kTileRows, splits_);
+    const dim3 grid((B + kTileRows - 1) / kTileRows, splits, a.problems);
     switch (K) {
-#define SCA_SEPARATION_CASE(KK)                                                                                    \
-    case KK:                                                                                                       \
-        SCA_LAUNCH(separation_tile_kernel<KK>, grid, kTileRows, 0)(u_.get(), omega_.get(), B, K, p_.power, p_.shift, p_.weight, cols,     \
-                                                        partial_.get());                                                 \
+#define SCA_SEPARATION_CASE(KK)                                                 \
+    case KK:                                                                    \
+        SCA_LAUNCH(separation_tile_kernel<KK>, grid, kTileRows, 0)(a, cols);    \
         break;
         SCA_SEPARATION_CASE(2)
         SCA_SEPARATION_CASE(3)
@@ -141,12 +158,21 @@ void DeviceSeparation::run() {
         SCA_SEPARATION_CASE(8)
 #undef SCA_SEPARATION_CASE
         default:
-            SCA_LAUNCH(separation_tile_kernel<0>, grid, kTileRows, 0)(u_.get(), omega_.get(), B, K, p_.power, p_.shift, p_.weight, cols,
-                                                           partial_.get());
+            SCA_LAUNCH(separation_tile_kernel<0>, grid, kTileRows, 0)(a, cols);
     }
     SCA_CUDA_CHECK_LAUNCH("separation_tile_kernel");
-    SCA_LAUNCH(separation_combine_kernel, (B + 255) / 256, 256, 0)(z_.get(), partial_.get(), B, K, splits_, row_loss_.get(), dz_.get());
+    SCA_LAUNCH(separation_combine_kernel, dim3((B + 255) / 256, a.problems), 256, 0)(a, splits);
     SCA_CUDA_CHECK_LAUNCH("separation_combine_kernel");
+}
+
+void DeviceSeparation::run() {
+    const int B = p_.batch, K = p_.latent;
+    separation_unit_vectors(z_.get(), B, K, u_.get());
+    SeparationArrays a;
+    a.batch = B, a.latent = K, a.power = p_.power, a.shift = p_.shift, a.weight = p_.weight;
+    a.z = z_.get(), a.u = u_.get(), a.omega = omega_.get(), a.partial = partial_.get();
+    a.row_loss = row_loss_.get(), a.dz = dz_.get();
+    launch_separation(a);
     SCA_LAUNCH(weighted_sum_kernel, 1, kReduceThreads, 0)(omega_.get(), row_loss_.get(), B, loss_.get());
     SCA_CUDA_CHECK_LAUNCH("weighted_sum_kernel");
 }

@@ -18,6 +18,34 @@ struct SeparationProblem {
     float weight = 1.0f;  // w: the gradient is of w * sum_i omega_i l_i
 };
 
+// The term on device arrays, for `problems` independent problems of one
+// shape at once (the wide-model trainer's M models; each may have its own
+// weight). Problem q reads u + q B K, omega + q omega_stride and its weight
+// weights[q weight_stride] (or `weight` where weights is null); writes
+// partial + q splits B (K+1), row_loss + q B and
+// weighted + q weighted_stride (omega_i l_i, either may be null), and sets or
+// (accumulate_dz) adds its gradient to dz + q B K.
+struct SeparationArrays {
+    int batch = 0, latent = 0, power = 100, problems = 1;
+    bool shift = true, accumulate_dz = false;
+    float weight = 1.0f;
+    const float* weights = nullptr;
+    size_t weight_stride = 0;
+    const float* z = nullptr;  // [problems][B][K]
+    const float* u = nullptr;  // unit vectors of z (separation_unit_vectors)
+    const float* omega = nullptr;
+    size_t omega_stride = 0;
+    float* partial = nullptr;  // separation_partial_floats(B, K) per problem
+    float* row_loss = nullptr;
+    float* weighted = nullptr;
+    size_t weighted_stride = 0;
+    float* dz = nullptr;
+};
+int separation_splits(int batch);
+size_t separation_partial_floats(int batch, int latent);
+void separation_unit_vectors(const float* z, int rows, int latent, float* u);  // rows = problems x B
+void launch_separation(const SeparationArrays& a);  // asynchronous
+
 // Host-side driver with its own device buffers (benchmarks, tests).
 class DeviceSeparation {
 public:

@@ -40,8 +40,7 @@ std::string gpu_group_incompatibility(const ExperimentConfig& a, const Experimen
 }
 
 std::vector<GroupRunResult> train_group_on_gpu(const std::vector<ExperimentConfig>& configs) {
-    const int rows = configs.front().last_step() + 1;
-    const cuda::DeviceFootprint need = cuda::device_footprint(cuda::fused_model_for(configs.front()), rows, rows);
+    const cuda::DeviceFootprint need = cuda::group_footprint(configs.front());
     // Leave a tenth of the free memory to the runtime and other processes.
     const int fit = std::max(1, need.models_within(cuda::device_memory().first / 10 * 9));
     std::vector<GroupRunResult> out;

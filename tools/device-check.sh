@@ -2,7 +2,8 @@
 # The one script a session with a lent GPU runs (issue 4), < 8 min on an H100:
 # configure + build Release for sm_90, run every test (GPU ones included),
 # compute-sanitizer memcheck and racecheck on a short training run, the GPU
-# benchmarks and the PyTorch baseline; results (JSON with GPU name, driver,
+# benchmarks (with the cuBLAS path's wide model, 768-1024-1024-16 at
+# B = 1024) and the PyTorch baseline; results (JSON with GPU name, driver,
 # commit) go to OUTDIR. Commit them under bench/results/.
 #   tools/device-check.sh OUTDIR [extra cmake args]
 set -uo pipefail
@@ -41,6 +42,7 @@ run gpu-tests $build/tests/gpu/sca_gpu_tests --durations yes
 
 step "compute-sanitizer memcheck and racecheck on a short training run"
 run memcheck "$sanitizer" --tool memcheck --error-exitcode 1 $build/tests/gpu/sca_gpu_tests "[sanitize]"
+run memcheck-wide "$sanitizer" --tool memcheck --error-exitcode 1 $build/tests/gpu/sca_gpu_tests "[wide][training]"
 run racecheck "$sanitizer" --tool racecheck --racecheck-report all --error-exitcode 1 \
   $build/tests/gpu/sca_gpu_tests "[sanitize]"
 run synccheck "$sanitizer" --tool synccheck --error-exitcode 1 $build/tests/gpu/sca_gpu_tests "[sanitize]"
@@ -72,6 +74,8 @@ if b and p:
     result["speedup_single_run_vs_pytorch"] = p["median_s"] * 1e3 / b["single_run"]["gpu_ms"]
     m = max(b["many_models"], key=lambda r: r["models"])
     result["speedup_per_model_vs_pytorch"] = p["median_s"] * 1e3 / m["ms_per_model"]
+if b and b.get("wide"):
+    result["wide_ms_per_step"] = {str(r["models"]) + " models": r["ms_per_step"] for r in b["wide"]}
 json.dump(result, open(os.path.join(out, "results.json"), "w"), indent=2)
 print(json.dumps({k: v for k, v in result.items() if k not in ("steps",)}, indent=2)[:4000])
 PY

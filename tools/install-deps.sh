@@ -21,7 +21,7 @@ done
 sudo_=""
 [[ $(id -u) -ne 0 ]] && sudo_="sudo"
 export DEBIAN_FRONTEND=noninteractive
-build_pkgs=(build-essential cmake libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libfmt-dev catch2 libboost-dev)
+build_pkgs=(build-essential cmake libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libfmt-dev catch2 libboost-dev libopenblas-dev)
 test_pkgs=(python3 python3-numpy python3-yaml python3-torch python3-pip python3-setuptools clang-14 libclang-rt-14-dev llvm-14 python3-matplotlib python3-sklearn chromium)
 cluster_pkgs=(slurmctld slurmd slurm-client munge podman runc debootstrap)
 missing=()

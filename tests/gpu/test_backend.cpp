@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "cpu_reference.hpp"
 #include "cuda/multi_model.hpp"
 #include "emulation.hpp"
 #include "host/train/backend.hpp"
@@ -70,11 +71,8 @@ void compare_evaluation(const ExperimentConfig& cfg, const TrainState& state, in
         for (size_t i = 0; i < batch.labels.size(); i += 5) batch.labels[i] = 1.0f;
     const auto dev = gpu.evaluate(0, step, batch.x.data(), batch.labels.data(), weights, true);
 
-    CpuNet<float> net(cfg.model, cfg.batch);
-    Objective<float> objective(cfg.model, cfg.regularizers, cfg.batch);
-    std::vector<float> grad(state.params.size());
-    const auto ref = objective.evaluate(net, state.params.data(), batch.x.data(), batch.labels.data(), batch.size,
-                                        weights, grad.data(), true);
+    const auto cpu = gpu_test::cpu_reference(cfg, state.params, batch, weights);
+    const auto& ref = cpu.terms;
     std::printf("%s, step %d%s:\n", cfg.source.c_str(), step, force_labels ? ", forced labels" : "");
     auto check_loss = [&](const std::string& name, double a, double b) {
         const double u = used(a, b, std::fabs(b), kLossTol);
@@ -85,16 +83,10 @@ void compare_evaluation(const ExperimentConfig& cfg, const TrainState& state, in
     check_loss("recon", dev.recon, ref.recon);
     for (size_t r = 0; r < cfg.regularizers.size(); ++r) check_loss(cfg.regularizers[r].name, dev.reg[r], ref.reg[r]);
     check_loss("total", dev.total, ref.total);
-    for (const auto& L : linear_layers(cfg.model)) {
-        for (const auto& [name, off, n] : {std::tuple{L.weight_name, L.weight, size_t(L.in) * L.out},
-                                           std::tuple{L.bias_name, L.bias, size_t(L.out)}}) {
-            double scale = 0, worst = 0;
-            for (size_t i = 0; i < n; ++i) scale = std::max(scale, double(std::fabs(grad[off + i])));
-            for (size_t i = 0; i < n; ++i) worst = std::max(worst, used(dev.grad[off + i], grad[off + i], scale, kGradTol));
-            report("grad " + name, worst, kGradTol);
-            INFO("gradient " << name << " max |g| " << scale);
-            CHECK(worst <= 1.0);
-        }
+    for (const auto& t : gpu_test::tensor_usage(cfg, dev.grad, cpu.grad, kGradTol.rel, kGradTol.abs)) {
+        report("grad " + t.name, t.used, kGradTol);
+        INFO("gradient " << t.name << " max |g| " << t.scale);
+        CHECK(t.used <= 1.0);
     }
 }
 
