@@ -1,6 +1,7 @@
 # sca in a container. The build stage runs the same scripts as CI
 # (tools/install-deps.sh, tools/build.sh), so the two cannot drift; the
-# runtime stage holds only sca, the two shared libraries it needs, and the
+# runtime stage holds only sca, the shared libraries it needs from the build
+# stage (yaml-cpp, fmt, OpenBLAS's pthreads build and its Fortran runtime), and the
 # experiments, with sca as the entrypoint.
 #
 #   docker build -t sca .
@@ -23,7 +24,7 @@ COPY . .
 RUN tools/build.sh -DSCA_TESTS=OFF -DSCA_CUDA_ARCH=${CUDA_ARCH} \
  && mkdir -p /opt/sca/bin /opt/sca/lib \
  && cp build/sca /opt/sca/bin/ \
- && ldd build/sca | awk '/=> \// {print $3}' | grep -E 'libyaml-cpp|libfmt' | xargs -r -I{} cp -L {} /opt/sca/lib/ \
+ && ldd build/sca | awk '/=> \// {print $3}' | grep -E 'libyaml-cpp|libfmt|libopenblas|libgfortran|libquadmath' | xargs -r -I{} cp -L {} /opt/sca/lib/ \
  && cp -r experiments /opt/sca/
 
 FROM ${RUNTIME_IMAGE}
