@@ -7,6 +7,7 @@
 #include <climits>
 #include <cmath>
 #include <random>
+#include <thread>
 #include <type_traits>
 
 #include "helpers.hpp"
@@ -121,6 +122,21 @@ TEST_CASE("the GEMM path and the hand-written loops agree on the same model", "[
         INFO("worst difference " << worst << ", scale " << scale_of(loops_d));
         CHECK(worst < 1e-4 * scale_of(loops_d));
     }
+}
+
+TEST_CASE("the GEMM path gives the same gradients when several threads train at once (sweeps)", "[wide]") {
+    const Wide w;
+    const auto p = as<float>(w.params), x = as<float>(w.x);
+    std::vector<float> alone(p.size());
+    w.total(p, x, &alone, 0);
+    std::vector<std::vector<float>> together(4, std::vector<float>(p.size()));
+    std::vector<std::thread> threads;
+    for (auto& g : together)
+        threads.emplace_back([&] {
+            for (int repeat = 0; repeat < 5; ++repeat) w.total(p, x, &g, 0);
+        });
+    for (auto& t : threads) t.join();
+    for (const auto& g : together) CHECK(g == alone);
 }
 
 TEST_CASE("the paper's models stay on the hand-written loops and wide.yaml's all take the GEMM", "[wide]") {
