@@ -1,6 +1,7 @@
 # sca in a container. The build stage runs the same scripts as CI
 # (tools/install-deps.sh, tools/build.sh), so the two cannot drift; the
-# runtime stage holds only sca, the shared libraries it needs (yaml-cpp, fmt;
+# runtime stage holds only sca, the shared libraries it needs from the build
+# stage (yaml-cpp, fmt, OpenBLAS's pthreads build and its Fortran runtime;
 # cuBLAS in a CUDA build), and the
 # experiments, with sca as the entrypoint.
 #
@@ -24,7 +25,7 @@ COPY . .
 RUN tools/build.sh -DSCA_TESTS=OFF -DSCA_CUDA_ARCH=${CUDA_ARCH} \
  && mkdir -p /opt/sca/bin /opt/sca/lib \
  && cp build/sca /opt/sca/bin/ \
- && ldd build/sca | awk '/=> \// {print $3}' | grep -E 'libyaml-cpp|libfmt|libcublas' | xargs -r -I{} cp -L {} /opt/sca/lib/ \
+ && ldd build/sca | awk '/=> \// {print $3}' | grep -E 'libyaml-cpp|libfmt|libopenblas|libgfortran|libquadmath|libcublas' | xargs -r -I{} cp -L {} /opt/sca/lib/ \
  && cp -r experiments /opt/sca/
 
 FROM ${RUNTIME_IMAGE}

@@ -213,21 +213,23 @@ TEST_CASE("hostile safetensors headers are rejected before anything large is all
     wide.tensors["encoder.0.weight"] = Tensor{{1 << 20, 0}, {}};
     wide.tensors["encoder.2.weight"] = Tensor{{4, 0}, {}};
     CHECK_THROWS_WITH(shape_from(decode_safetensors(encode_safetensors(wide), "wide"), "wide"),
-                      Catch::Contains("widths must be in [1, 1024]"));
+                      Catch::Contains("widths must be in [1, 4096]"));
 }
 
 TEST_CASE("the largest K, H, N, B and grid are checked at config time", "[hardening][limits]") {
     auto load = [](std::vector<std::string> o) { return load_experiment(test::experiment_path("anchored.yaml"), o); };
     CHECK_THROWS_WITH(load({"model.latent=33", "regularizers.anchor.direction=[1]"}),
                       Catch::Contains("model.latent: must be between 1 and 32, got 33"));
-    CHECK_THROWS_WITH(load({"model.hidden=1025"}), Catch::Contains("model.hidden: must be between 1 and 1024"));
+    CHECK_THROWS_WITH(load({"model.hidden=4097"}), Catch::Contains("model.hidden: must be between 1 and 4096"));
     CHECK_THROWS_WITH(load({"model.layers=17"}), Catch::Contains("model.layers: must be between 1 and 16"));
     CHECK_THROWS_WITH(load({"data.batch=65537"}), Catch::Contains("data.batch: must be between 1 and 65536"));
     CHECK_THROWS_WITH(load({"data.grid=65"}), Catch::Contains("data.grid: must be between 2 and 64"));
     // Each within its limit, together too large for memory: refused with the estimate.
-    CHECK_THROWS_WITH(load({"model.hidden=1024", "model.layers=16", "data.grid=64"}),
-                      Catch::Contains("GiB of activations") && Catch::Contains("8 GiB limit"));
+    CHECK_THROWS_WITH(load({"model.hidden=4096", "model.layers=16", "data.grid=64"}),
+                      Catch::Contains("model: needs about") && Catch::Contains("Adam moments") &&
+                          Catch::Contains("64 GiB limit") && Catch::Contains("reduce model.hidden"));
     CHECK_NOTHROW(load({"model.hidden=1024", "model.layers=1", "data.batch=65536"}));
+    CHECK_NOTHROW(load({"model.hidden=4096", "model.layers=2", "data.batch=1024"}));
     CHECK_NOTHROW(load({"model.latent=32", "regularizers.anchor.direction=[1,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]",
                         "evaluation.interventions.0.direction=[1,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]"}));
 }

@@ -4,7 +4,8 @@
 # `sca` Python package from python/ (its torch, numpy and PyYAML come from
 # Debian, so pip installs it offline: no build isolation, no dependencies). clang-14
 # and libclang-rt-14-dev build the libFuzzer targets (tools/fuzz.sh); llvm-14
-# symbolizes sanitizer reports. Used by the
+# symbolizes sanitizer reports. libopenblas-pthread-dev is the BLAS of the
+# wide layers (CMakeLists.txt links its pthreads build by path). Used by the
 # README, CI and the Dockerfile alike, so they cannot drift.
 #   tools/install-deps.sh          build + test dependencies
 #   tools/install-deps.sh --build  build dependencies only (runtime images)
@@ -21,7 +22,7 @@ done
 sudo_=""
 [[ $(id -u) -ne 0 ]] && sudo_="sudo"
 export DEBIAN_FRONTEND=noninteractive
-build_pkgs=(build-essential cmake libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libfmt-dev catch2 libboost-dev libopenblas-dev)
+build_pkgs=(build-essential cmake libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libfmt-dev catch2 libboost-dev libopenblas-dev libopenblas-pthread-dev)
 test_pkgs=(python3 python3-numpy python3-yaml python3-torch python3-pip python3-setuptools clang-14 libclang-rt-14-dev llvm-14 python3-matplotlib python3-sklearn chromium)
 cluster_pkgs=(slurmctld slurmd slurm-client munge podman runc debootstrap)
 missing=()

@@ -79,7 +79,7 @@ ModelShape shape_from(const TensorFile& file, const std::string& source) {
     };
     const auto first = dims("encoder.0.weight");
     s.hidden = dim("encoder.0.weight", first[0], 1, Limits::kMaxHidden);
-    s.input_dim = dim("encoder.0.weight", first[1], 1, Limits::kMaxHidden);
+    s.input_dim = dim("encoder.0.weight", first[1], 1, Limits::kMaxInputDim);
     int enc_linears = 0;
     while (enc_linears <= Limits::kMaxLayers + 1 &&
            file.tensors.count("encoder." + std::to_string(2 * enc_linears) + ".weight"))

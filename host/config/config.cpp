@@ -358,8 +358,9 @@ ExperimentConfig parse_document(const ConfigContext& ctx, YAML::Node root, const
         const double gib = working_bytes(cfg.model, rows) / double(1u << 30);
         if (gib > Limits::kMaxWorkingGiB)
             ctx.fail(top.node("model"), "model",
-                     fmt::format("needs about {:.1f} GiB of activations for {} rows (max of data.batch {} and the "
-                                 "validation set), more than the {} GiB limit; reduce model.hidden, "
+                     fmt::format("needs about {:.1f} GiB (activations for {} rows, the max of data.batch {} and the "
+                                 "validation set, plus parameters, gradient and Adam moments), more than the {} GiB "
+                                 "limit; reduce model.hidden, "
                                  "model.layers, data.batch or data.grid",
                                  gib, rows, cfg.batch, Limits::kMaxWorkingGiB));
     }
@@ -436,7 +437,7 @@ double working_bytes(const ModelShape& shape, int rows) {
     double per_row = 0;
     for (const auto& L : linear_layers(shape)) per_row += L.in + 2.0 * L.out;
     per_row += 2.0 * std::max({shape.hidden, shape.latent, shape.input_dim}) + 8 * shape.latent + 2 * shape.input_dim + 16;
-    return per_row * rows * sizeof(float);
+    return (per_row * rows + 4.0 * double(parameter_count(shape))) * sizeof(float);
 }
 
 float ExperimentConfig::lr_at(int step) const { return float(*schedule.value("lr", step)); }

@@ -21,7 +21,7 @@ namespace sca {
 // Limits checked at load time (a config outside them is an error, not a crash).
 struct Limits {
     static constexpr int kMaxLatent = sca::kMaxLatent;
-    static constexpr int kMaxHidden = 1024;
+    static constexpr int kMaxHidden = 4096;
     static constexpr int kMaxLayers = 16;
     static constexpr int kMaxGrid = 64;
     static constexpr int kMaxBatch = 65536;
@@ -31,14 +31,17 @@ struct Limits {
     static constexpr int kMaxInputDim = 4096;         // data.inputs columns
     static constexpr int kMaxValidationRows = 4096;   // data.inputs rows the validation loss reads
     // The CPU trainer keeps every layer's activations for max(batch,
-    // validation set) rows; a config whose estimate exceeds this is refused
-    // at load time rather than failing to allocate mid-run.
-    static constexpr double kMaxWorkingGiB = 8.0;
+    // validation set) rows, and the parameters, gradient and Adam moments; a
+    // config whose estimate exceeds this is refused at load time (the same on
+    // every machine), and a run whose estimate exceeds the machine's
+    // available memory when it starts (memory_check.hpp).
+    static constexpr double kMaxWorkingGiB = 64.0;
 };
 
-// Bytes of activations the CPU trainer allocates for `rows` samples (an
-// estimate within a few percent: inputs, pre-activations and GELU
-// derivatives of every Linear layer, plus the loss buffers).
+// Bytes the CPU trainer allocates for `rows` samples (an estimate within a
+// few percent: inputs, pre-activations and GELU derivatives of every Linear
+// layer, the loss buffers, and four floats per parameter: the parameters,
+// the gradient and Adam's two moments).
 double working_bytes(const ModelShape& shape, int rows);
 
 // Where a label's per-sample probability comes from (docs/method.md §3, docs/data.md).

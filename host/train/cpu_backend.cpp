@@ -13,6 +13,7 @@
 #include "host/train/backend.hpp"
 #include "host/config/checkpoint.hpp"
 #include "host/config/dataset.hpp"
+#include "host/config/memory_check.hpp"
 #include "host/train/objective.hpp"
 
 namespace sca {
@@ -154,6 +155,9 @@ TrainState initial_state(const ExperimentConfig& cfg) {
     return s;
 }
 
-std::unique_ptr<Backend> make_cpu_backend(const ExperimentConfig& cfg) { return std::make_unique<CpuBackend>(cfg); }
+std::unique_ptr<Backend> make_cpu_backend(const ExperimentConfig& cfg) {
+    check_memory_for(cfg);  // before allocating: a clear refusal, not bad_alloc mid-run
+    return std::make_unique<CpuBackend>(cfg);
+}
 
 }  // namespace sca

@@ -13,6 +13,7 @@
 
 #include "kernels/regularizers.hpp"
 #include "host/train/gelu.hpp"
+#include "host/train/gemm_layers.hpp"
 #include "host/train/lane_math.hpp"
 #include "host/config/model_shape.hpp"
 
@@ -21,9 +22,12 @@ namespace sca {
 template <class T>
 class CpuNet {
 public:
-    CpuNet(const ModelShape& shape, int max_batch)
+    // Layers wide enough for takes_gemm(.., gemm_min_width) go through the
+    // BLAS (gemm_layers.hpp); tests pass 0 (every layer) or INT_MAX (none).
+    CpuNet(const ModelShape& shape, int max_batch, int gemm_min_width = kGemmMinWidth)
         : shape_(shape), layers_(linear_layers(shape)), param_count_(parameter_count(shape)), max_batch_(max_batch) {
         const size_t n = layers_.size();
+        for (const auto& L : layers_) gemm_.push_back(takes_gemm(L, gemm_min_width));
         inputs_.resize(n + 1);
         pre_.resize(n);
         deriv_.resize(n);
@@ -99,6 +103,7 @@ private:
     void linear_forward(const T* params, int l, T* out) {
         const LinearLayer& L = layers_[l];
         const int B = batch_;
+        if (gemm_[l]) return gemm_linear_forward(L, params, inputs_[l].data(), B, pre_[l].data(), out, deriv_[l].data());
         const T* W = params + L.weight;
         const T* bias = params + L.bias;
         const T* x = inputs_[l].data();
@@ -133,6 +138,12 @@ private:
         const LinearLayer& L = layers_[l];
         const int B = batch_;
         T* dy = grad_a_.data();
+        if (gemm_[l]) {
+            gemm_linear_backward(L, params, inputs_[l].data(), B, dy, L.gelu_after ? deriv_[l].data() : nullptr, grad,
+                                 l == 0 ? nullptr : grad_b_.data());
+            if (l != 0) std::swap(grad_a_, grad_b_);
+            return;
+        }
         if (L.gelu_after) {
             const T* d = deriv_[l].data();
             for (size_t i = 0; i < size_t(L.out) * B; ++i) dy[i] *= d[i];
@@ -238,6 +249,7 @@ private:
 
     ModelShape shape_;
     std::vector<LinearLayer> layers_;
+    std::vector<bool> gemm_;  // per layer: through the BLAS
     size_t param_count_;
     int max_batch_ = 0, batch_ = 0;
     std::vector<std::vector<T>> inputs_, pre_, deriv_;
