@@ -121,7 +121,7 @@ TEST_CASE("a run logging every k-th step resumes bit-identical and refuses a tru
     fs::remove_all(split);
 }
 
-TEST_CASE("a swept run equals the single run of its config; its log keeps every 10th step", "[commit][sweep]") {
+TEST_CASE("a swept run equals the single run of its config, its log keeps every 10th step", "[commit][sweep]") {
     const fs::path work = fresh_dir("swept");
     fs::create_directories(work);
     std::ofstream(work / "short.yaml") << kShort;
