@@ -154,6 +154,8 @@ TEST_CASE("bad sweep files: errors name the file, line and key", "[sweep][errors
         {"base: tiny.yaml\naxes:\n  - data.batch: [0, 8]\n", f + ":3", "data.batch", "not a valid experiment"},
         {"base: tiny.yaml\nset: {model.latent: banana}\n", f, "set.model.latent", "not a valid experiment"},
         {"base: tiny.yaml\nslurm: {gpus: -1}\n", f + ":2", "slurm.gpus", "non-negative"},
+        {"base: tiny.yaml\ntrain_log_every: 0\n", f + ":2", "train_log_every", "at least 1"},
+        {"base: tiny.yaml\ntrain_log_every: ten\n", f + ":2", "train_log_every", "expected an integer"},
         {"base: tiny.yaml\nslurm: {options: [mem=4G]}\n", f + ":2", "slurm.options", "sbatch option"},
         {"base: tiny.yaml\naxes: [\n", f + ":", "", "invalid YAML"},
         {"base: tiny.yaml\naxes:\n  - seed: 0..1000\n  - data.batch: 1..1000\n", f, "axes", "more than 1000000 runs"},

@@ -755,7 +755,8 @@ void write_evaluation(const std::string& dir_text, const EvaluationResult& r, co
             save_model((dir / pruned_model_file(v.name)).string(), v.pruned,
                        {{"pruned_from", model_source}, {"pruned_dims", nlohmann::json(v.spec.dims).dump()}});
         }
-    // Last, so evaluation.json never names files that are not there yet.
+    // Last, so evaluation.json never names files that are not there yet (nor on disk: a commit point).
+    commit_writes();
     write_file_atomic((dir / kEvaluationFile).string(), evaluation_json(r, model_source).dump(2) + "\n");
 }
 

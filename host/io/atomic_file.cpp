@@ -3,13 +3,16 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "host/io/errors.hpp"
 
@@ -45,7 +48,63 @@ int create_temporary(const std::string& path, std::string& tmp) {
     }
 }
 
+// This thread's DeferredSync scopes: their depth and the directories written in since the last commit.
+struct Deferred {
+    int depth = 0;
+    std::vector<std::string> dirs;
+};
+thread_local Deferred deferred;
+
+void flush_directory(const std::string& dir) {
+    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return;  // best effort: the rename itself already happened
+    ::fsync(fd);
+    ::close(fd);
+}
+
+// One syncfs per file system among the noted directories.
+void flush_deferred() {
+    std::vector<dev_t> done;
+    std::string failed;
+    for (const auto& dir : deferred.dirs) {
+        const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0) continue;  // removed since (a discarded staging directory)
+        struct stat st {};
+        const bool seen = ::fstat(fd, &st) == 0 && std::find(done.begin(), done.end(), st.st_dev) != done.end();
+        if (!seen) {
+            done.push_back(st.st_dev);
+            if (::syncfs(fd) != 0 && failed.empty()) failed = "cannot flush '" + dir + "' to disk: " + std::strerror(errno);
+        }
+        ::close(fd);
+    }
+    deferred.dirs.clear();
+    if (!failed.empty()) throw IoError(failed);
+}
+
+void note_directory(const std::string& dir) {
+    if (std::find(deferred.dirs.begin(), deferred.dirs.end(), dir) == deferred.dirs.end()) deferred.dirs.push_back(dir);
+}
+
 }  // namespace
+
+DeferredSync::DeferredSync() { ++deferred.depth; }
+
+DeferredSync::~DeferredSync() {
+    if (deferred.depth == 1) {
+        try {
+            flush_deferred();
+        } catch (const IoError&) {
+            // The caller is unwinding or has committed what it vouches for; nothing more to report.
+        }
+    }
+    --deferred.depth;
+}
+
+void commit_writes() {
+    if (deferred.depth <= 1) flush_deferred();
+}
+
+size_t uncommitted_directories() { return deferred.dirs.size(); }
 
 bool is_temporary_name(const std::string& name) {
     if (name.size() > 1 && name[0] == '.' && name.find(kTempMarker) != std::string::npos) return true;
@@ -94,7 +153,7 @@ void write_file_atomic(const std::string& path, std::string_view contents) {
         }
         done += size_t(n);
     }
-    if (::fsync(fd) != 0) {
+    if (deferred.depth == 0 && ::fsync(fd) != 0) {
         const std::string why = std::strerror(errno);
         ::close(fd);
         ::unlink(tmp.c_str());
@@ -114,10 +173,8 @@ void write_file_atomic(const std::string& path, std::string_view contents) {
 }
 
 void sync_directory(const std::string& dir) {
-    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return;  // best effort: the rename itself already happened
-    ::fsync(fd);
-    ::close(fd);
+    if (deferred.depth > 0) note_directory(dir);
+    else flush_directory(dir);
 }
 
 std::string read_file(const std::string& path) {

@@ -229,10 +229,15 @@ SweepSpec parse_sweep(const std::string& yaml_text, const std::string& source) {
                 for (size_t i = 0; i < v.size(); ++i) spec.axes.push_back(parse_axis(v[i], source, i));
             } else if (k == "evaluation_grids") {
                 spec.evaluation_grids = v.as<bool>();
+            } else if (k == "train_log_every") {
+                spec.train_log_every = positive_int(v, source, k);
+                if (spec.train_log_every < 1)
+                    throw ConfigError(at(source, v), k, "expected a whole number of steps, at least 1 (1 logs every step)");
             } else if (k == "slurm") {
                 spec.slurm = parse_slurm(v, source);
             } else {
-                throw ConfigError(at(source, kv.first), k, "unknown key (expected base, set, axes, evaluation_grids or slurm)");
+                throw ConfigError(at(source, kv.first), k,
+                                  "unknown key (expected base, set, axes, evaluation_grids, train_log_every or slurm)");
             }
         }
     } catch (const YAML::TypedBadConversion<bool>& e) {

@@ -12,6 +12,7 @@
 //     - sample: {count: 64, keys: {schedule.keyframes.3.step: {integer: [500, 1000]}}}  # drawn (sweep_sampling.hpp)
 //     - seed: 0..59                                    # an inclusive integer range
 //   evaluation_grids: false           # write the NPY grids of each evaluation (default false)
+//   train_log_every: 10               # train_log.csv keeps every k-th step and the last (default 10; 1: all)
 //   slurm: {partition: gpu, gpus: 1, time: "00:30:00", shards: 8, options: ["--mem=4G"]}
 //
 // Any problem is a ConfigError naming the sweep file, line and key.
@@ -56,6 +57,7 @@ struct SweepSpec {
     std::vector<std::string> fixed;     // `set:` as key=value
     std::vector<SweepAxis> axes;
     bool evaluation_grids = false;
+    int train_log_every = 10;  // a sweep's logs are for plots: every step costs 170 KB and 3 ms per run
     SlurmSettings slurm;
 };
 

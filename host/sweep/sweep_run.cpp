@@ -243,7 +243,7 @@ SweepReport run_planned_sweep(const SweepSpec& spec, const std::vector<SweepRun>
 
     const bool gpu = o.backend != "cpu" && why_not_gpu.empty();
     report.backend = gpu ? "cuda" : "cpu";
-    // Twice the cores by default: each run ends in a few fsyncs (atomic writes), which idle a core.
+    // Twice the cores by default: each run ends in a flush to disk (its commit point), which idles a core.
     const int threads = std::clamp(o.jobs > 0 ? o.jobs : 2 * int(std::thread::hardware_concurrency()), 1, kMaxJobs);
     if (!o.quiet) {
         std::fprintf(stderr, "sweep %s: %zu runs, %zu in shard %d/%d, %zu finished before, %zu to run on %s\n",
@@ -300,11 +300,15 @@ SweepReport run_planned_sweep(const SweepSpec& spec, const std::vector<SweepRun>
     }
 
     std::atomic<size_t> next{0};
+    // A run's files are flushed once, at its commit point: everything it
+    // wrote, then its done marker (the caller holds a DeferredSync over the run).
     auto finish_run = [&](const SweepRun& r, const ExperimentConfig& cfg, const std::string& backend, double train_s) {
         const std::string dir = sweep_run_dir(o.out, r.id);
         const double eval_s = evaluate_into(dir, cfg, spec.evaluation_grids);
+        commit_writes();
         try {
             write_marker(dir, r, cfg, backend, train_s, eval_s);
+            commit_writes();
         } catch (const std::exception& e) {
             stop_with("cannot mark run " + r.id + " finished: " + e.what());
         }
@@ -316,12 +320,14 @@ SweepReport run_planned_sweep(const SweepSpec& spec, const std::vector<SweepRun>
         for (size_t i = next++; i < cpu_runs.size() && !stopping; i = next++) {
             const SweepRun& r = *cpu_runs[i];
             try {
+                const DeferredSync deferred;
                 const ExperimentConfig cfg = parse_experiment(r.config_text, r.base);
                 TrainOptions t;
                 t.out_dir = sweep_run_dir(o.out, r.id);
                 t.quiet = true;
                 t.overwrite = true;  // a run without a marker was in flight when a sweep stopped
                 t.backend = "cpu";
+                t.log_every = spec.train_log_every;
                 const RunSummary s = train_run(cfg, t);
                 if (!s.finished) throw std::runtime_error("training stopped before the last step");
                 finish_run(r, cfg, "cpu", s.seconds);
@@ -352,13 +358,14 @@ SweepReport run_planned_sweep(const SweepSpec& spec, const std::vector<SweepRun>
                 for (size_t m = k++; m < group.size() && !stopping; m = k++) {
                     const SweepRun& r = *group[m];
                     try {
+                        const DeferredSync deferred;
                         bool finite = true;
                         // A model that met a non-finite loss or gradient stopped at that step (cuda/multi_model.hpp).
                         for (const auto& s : results[m].log) finite = finite && std::isfinite(s.total) && s.bad_gradient.empty();
                         if (!finite) throw std::runtime_error("the loss is not finite");
                         // run.cpp's own writer, so the formats cannot drift.
                         write_run_outputs(configs[m], sweep_run_dir(o.out, r.id), results[m].log,
-                                          results[m].validation, results[m].state, "cuda");
+                                          results[m].validation, results[m].state, "cuda", spec.train_log_every);
                         finish_run(r, configs[m], "cuda", per_run);
                     } catch (const std::exception& e) {
                         fail(r, e.what());

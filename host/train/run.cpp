@@ -117,6 +117,8 @@ struct RunFiles {
     std::string shown_dir;     // where the checkpoint is, for fault messages (staging for --overwrite)
     std::string final_dir;     // the run directory once this invocation succeeds
     uint64_t config_hash = 0;  // of config.yaml's bytes, recorded in every resume state
+    int log_every = 1;         // TrainOptions::log_every
+    bool logged(int step) const { return step % log_every == 0 || step == cfg.last_step(); }
 
     std::string path(const char* name) const { return (fs::path(dir) / name).string(); }
 
@@ -167,13 +169,16 @@ struct RunFiles {
         std::map<std::string, std::string> meta{{"config", to_yaml(cfg.document)},
                                                 {"step", std::to_string(step)},
                                                 {"backend", backend}};
+        std::map<std::string, std::string> resume{{"seed", std::to_string(cfg.seed)},
+                                                  {"config_hash", fmt::format("{:016x}", config_hash)},
+                                                  {"log_hash", fmt::format("{:016x}", fnv1a64(log_text()))}};
+        if (log_every != 1) resume["log_every"] = std::to_string(log_every);
         save_safetensors(path(run_files::kModel), model_file(cfg.model, state.params, meta));
+        // A commit point: the logs and model are on disk before the state that vouches for them.
+        commit_writes();
         // The state names what it belongs to: a resume refuses an edited
         // config.yaml, another run's state, and logs that do not lead up to it.
-        save_train_state(path(run_files::kOptimizer), cfg.model, state,
-                         {{"seed", std::to_string(cfg.seed)},
-                          {"config_hash", fmt::format("{:016x}", config_hash)},
-                          {"log_hash", fmt::format("{:016x}", fnv1a64(log_text()))}});
+        save_train_state(path(run_files::kOptimizer), cfg.model, state, resume);
         last_checkpoint = step;
     }
 };
@@ -209,7 +214,7 @@ RunSummary execute(const ExperimentConfig& cfg, RunFiles& files, TrainState stat
                 throw NumericalFault(r.step, term,
                                      fmt::format("step {}: {} (lr {}); stopped without saving this state; {}", r.step,
                                                  what, r.lr, files.kept()));
-            files.log_rows.push_back(log_row(r));
+            if (files.logged(r.step)) files.log_rows.push_back(log_row(r));
         }
         if (records.size() != size_t(stop - t + 1))
             throw std::runtime_error(fmt::format("backend {} trained {} of the steps {}..{}", backend->name(),
@@ -331,8 +336,9 @@ bool has_run_outputs(const fs::path& dir) {
 // state recorded. Rows past it are what a kill between the checkpoint's
 // writes leaves (the logs are written first); they must continue step by
 // step and are dropped (the resume trains those steps again, identically).
+// A log of every k-th step (TrainOptions::log_every) holds steps 0, k, 2k, ... and T.
 std::vector<std::string> logged_rows(const fs::path& dir, const ExperimentConfig& cfg, int next_step,
-                                     const std::string& log_hash) {
+                                     const std::string& log_hash, int log_every) {
     const std::string log_path = (dir / run_files::kTrainLog).string();
     const std::string state = (dir / run_files::kOptimizer).string();
     if (!fs::exists(log_path))
@@ -341,7 +347,9 @@ std::vector<std::string> logged_rows(const fs::path& dir, const ExperimentConfig
     std::vector<std::string> rows;
     std::string line, header;
     std::getline(in, header);
-    long expected = 0;
+    long expected = 0, last = -1;
+    const long T = cfg.last_step();
+    auto after = [&](long s) { return s >= T ? T + 1 : std::min(T, (s / log_every + 1) * log_every); };
     for (int line_no = 2; std::getline(in, line); ++line_no) {
         if (line.empty()) continue;
         long step = -1;
@@ -352,12 +360,13 @@ std::vector<std::string> logged_rows(const fs::path& dir, const ExperimentConfig
         if (step != expected)
             throw IoError(fmt::format("{}:{}: step {} where step {} was expected (rows missing, repeated or added)", log_path,
                                       line_no, step, expected));
-        ++expected;
+        expected = after(step);
+        last = step;
         if (step < next_step) rows.push_back(line);
     }
-    if (long(rows.size()) < next_step)
+    if (expected < next_step)
         throw IoError(fmt::format("{} ends at step {}, but {} is at step {} (the log is truncated)", log_path,
-                                  long(rows.size()) - 1, state, next_step));
+                                  last, state, next_step));
     std::string prefix = header + "\n";
     for (const auto& r : rows) prefix += r + "\n";
     if (fmt::format("{:016x}", fnv1a64(prefix)) != log_hash)
@@ -391,7 +400,7 @@ std::unique_ptr<Backend> make_backend(const ExperimentConfig& cfg, const std::st
 
 void write_run_outputs(const ExperimentConfig& cfg, const std::string& dir, const std::vector<StepRecord>& log,
                        const std::vector<ValidationRecord>& validation, const TrainState& state,
-                       const std::string& backend) {
+                       const std::string& backend, int log_every) {
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec) throw IoError("cannot create the run directory '" + dir + "': " + ec.message());
@@ -399,7 +408,9 @@ void write_run_outputs(const ExperimentConfig& cfg, const std::string& dir, cons
     write_file_atomic((fs::path(dir) / run_files::kConfig).string(), config_text);
     RunFiles files(cfg, dir);
     files.config_hash = fnv1a64(config_text);
-    for (const auto& r : log) files.log_rows.push_back(log_row(r));
+    files.log_every = std::max(1, log_every);
+    for (const auto& r : log)
+        if (files.logged(r.step)) files.log_rows.push_back(log_row(r));
     for (const auto& v : validation) files.validation.push_back(validation_json(cfg, v));
     files.shown_dir = dir;
     files.checkpoint(state, backend);
@@ -436,6 +447,7 @@ RunSummary train_run(const ExperimentConfig& cfg, const TrainOptions& options) {
     fs::create_directories(dir, ec);
     if (ec) throw IoError("cannot create the run directory '" + dir.string() + "': " + ec.message());
     const RunDirLock lock(dir);
+    const DeferredSync deferred;  // flushed at each checkpoint's commit point and at the end
     // A file-size limit (ulimit -f) should end in a message, not SIGXFSZ.
     std::signal(SIGXFSZ, SIG_IGN);
     remove_stale_temporaries(dir.string());
@@ -452,6 +464,7 @@ RunSummary train_run(const ExperimentConfig& cfg, const TrainOptions& options) {
     for (const auto& w : cfg.warnings)
         if (!options.quiet) std::fprintf(stderr, "warning: %s: %s\n", cfg.source.c_str(), w.c_str());
     RunFiles files(cfg, write_dir.string());
+    files.log_every = std::max(1, options.log_every);
     files.shown_dir = dir.string();
     files.final_dir = dir.string();
     files.discarded = replacing;
@@ -466,6 +479,7 @@ RunSummary train_run(const ExperimentConfig& cfg, const TrainOptions& options) {
         RunSummary summary = execute(cfg, files, initial_state(cfg), options);
         if (summary.finished && options.on_finished) options.on_finished(write_dir.string());
         if (replacing) swap_in(write_dir, real_dir);
+        commit_writes();
         summary.dir = dir.string();
         return summary;
     } catch (...) {
@@ -484,6 +498,7 @@ RunSummary resume_run(const std::string& dir_text, const TrainOptions& options) 
         throw IoError("'" + dir.string() + "' is not a resumable run (it has no config.yaml)");
     std::signal(SIGXFSZ, SIG_IGN);
     const RunDirLock lock(dir);
+    const DeferredSync deferred;
     remove_stale_temporaries(dir.string());
     const std::string config_path = (dir / run_files::kConfig).string();
     const std::string config_text = read_file(config_path);
@@ -499,6 +514,7 @@ RunSummary resume_run(const std::string& dir_text, const TrainOptions& options) 
     if (fresh && !options.quiet) std::fprintf(stderr, "'%s' has no checkpoint yet: training from step 0\n", dir_text.c_str());
     RunFiles files(cfg, dir.string());
     files.config_hash = fnv1a64(config_text);
+    files.log_every = std::max(1, options.log_every);
     if (!fresh) {
         const std::string recorded = meta.count("config_hash") ? meta["config_hash"] : "";
         if (recorded.empty())
@@ -508,7 +524,13 @@ RunSummary resume_run(const std::string& dir_text, const TrainOptions& options) 
             throw IoError(config_path + " differs from the config " + state_path.string() +
                           " was trained with (edited since the run started, or the state is another run's); "
                           "restore it, or start again with --overwrite");
-        files.log_rows = logged_rows(dir, cfg, state.next_step, meta["log_hash"]);
+        if (meta.count("log_every")) {
+            const auto& k = meta["log_every"];
+            const auto [p, ec] = std::from_chars(k.data(), k.data() + k.size(), files.log_every);
+            if (ec != std::errc() || p != k.data() + k.size() || files.log_every < 1)
+                throw IoError(state_path.string() + ": log_every '" + k + "' is not a positive whole number");
+        }
+        files.log_rows = logged_rows(dir, cfg, state.next_step, meta["log_hash"], files.log_every);
     }
     if (!fresh && fs::exists(dir / run_files::kValidation)) {
         const std::string path = (dir / run_files::kValidation).string();
@@ -533,6 +555,7 @@ RunSummary resume_run(const std::string& dir_text, const TrainOptions& options) 
     }
     RunSummary summary = execute(cfg, files, state, options);
     if (summary.finished && options.on_finished) options.on_finished(dir.string());
+    commit_writes();
     return summary;
 }
 

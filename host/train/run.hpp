@@ -40,6 +40,10 @@ struct TrainOptions {
     bool overwrite = false;
     int stop_after = -1;     // stop (with a checkpoint) after this step; -1: run to T
     std::string backend;     // overrides the config's backend if not empty
+    // train_log.csv keeps the rows of every log_every-th step and of the last
+    // step (a sweep's train_log_every); recorded in the resume state, which a
+    // resume follows.
+    int log_every = 1;
     // Called with the directory being written once the run has reached T,
     // before an --overwrite swaps it in (the evaluation belongs to the run).
     std::function<void(const std::string& dir)> on_finished;
@@ -72,7 +76,7 @@ RunSummary train_run(const ExperimentConfig& cfg, const TrainOptions& options);
 // GPU groups), exactly as train_run writes them: config, logs, model, state.
 void write_run_outputs(const ExperimentConfig& cfg, const std::string& dir, const std::vector<StepRecord>& log,
                        const std::vector<ValidationRecord>& validation, const TrainState& state,
-                       const std::string& backend);
+                       const std::string& backend, int log_every = 1);
 RunSummary resume_run(const std::string& dir, const TrainOptions& options);
 
 // Picks the backend: "cpu", "cuda" or "auto" (a GPU if one is present).
