@@ -20,6 +20,27 @@ inline ExperimentConfig config_from(const std::string& yaml, const std::string& 
     return parse_experiment(yaml, source);
 }
 
+// A short experiment (T = 60): a run takes milliseconds.
+inline const char* const kShortExperiment = R"(seed: 0
+model: {latent: 4, hidden: 8, layers: 1}
+data: {grid: 8, batch: 32}
+labels:
+  red: {function: redness, power: 8, scale: 0.08}
+regularizers:
+  - {name: separate, kind: separate, power: 100, shift: true}
+  - {name: anchor, kind: anchor, direction: [1, 0, 0, 0], labels: {red: 1}}
+schedule:
+  keyframes:
+    - {step: 0, lr: 1.0e-8, anchor: 0.01}
+    - {step: 10, lr: 0.01}
+    - {step: 60, lr: 0.05, separate: 0.01, anchor: 0.1}
+evaluation:
+  anchor_colour: [1, 0, 0]
+  interventions:
+    - {name: ablated, kind: ablation, dims: [0]}
+  select_by: ablated
+)";
+
 inline std::string experiment_path(const std::string& name) {
     return std::string(SCA_SOURCE_DIR) + "/experiments/" + name;
 }

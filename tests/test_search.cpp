@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "helpers.hpp"
 #include "host/atomic_file.hpp"
 #include "host/errors.hpp"
 #include "host/sweep.hpp"
@@ -21,34 +22,13 @@ using namespace sca;
 
 namespace {
 
-// A short experiment (T = 60): a run takes milliseconds.
-const char* kTiny = R"(seed: 0
-model: {latent: 4, hidden: 8, layers: 1}
-data: {grid: 8, batch: 32}
-labels:
-  red: {function: redness, power: 8, scale: 0.08}
-regularizers:
-  - {name: separate, kind: separate, power: 100, shift: true}
-  - {name: anchor, kind: anchor, direction: [1, 0, 0, 0], labels: {red: 1}}
-schedule:
-  keyframes:
-    - {step: 0, lr: 1.0e-8, anchor: 0.01}
-    - {step: 10, lr: 0.01}
-    - {step: 60, lr: 0.05, separate: 0.01, anchor: 0.1}
-evaluation:
-  anchor_colour: [1, 0, 0]
-  interventions:
-    - {name: ablated, kind: ablation, dims: [0]}
-  select_by: ablated
-)";
-
 struct Dir {
     fs::path path;
     explicit Dir(const std::string& name) {
         path = fs::temp_directory_path() / ("sca-test-search-" + name + "-" + std::to_string(::getpid()));
         fs::remove_all(path);
         fs::create_directories(path);
-        std::ofstream(path / "tiny.yaml") << kTiny;
+        std::ofstream(path / "tiny.yaml") << test::kShortExperiment;
     }
     ~Dir() { fs::remove_all(path); }
     std::string write(const std::string& name, const std::string& text) const {
