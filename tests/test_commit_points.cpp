@@ -11,6 +11,7 @@
 #include "host/train/run.hpp"
 #include "host/sweep/sweep.hpp"
 #include "host/sweep/sweep_run.hpp"
+#include "sweep_fixtures.hpp"
 
 using namespace sca;
 using sca::test::fresh_dir;
@@ -19,26 +20,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// T = 60: a run takes milliseconds.
-const char* kShort = R"(seed: 3
-model: {latent: 4, hidden: 8, layers: 1}
-data: {grid: 8, batch: 32}
-labels:
-  red: {function: redness, power: 8, scale: 0.08}
-regularizers:
-  - {name: separate, kind: separate, power: 100, shift: true}
-  - {name: anchor, kind: anchor, direction: [1, 0, 0, 0], labels: {red: 1}}
-schedule:
-  keyframes:
-    - {step: 0, lr: 1.0e-8, anchor: 0.01}
-    - {step: 10, lr: 0.01}
-    - {step: 60, lr: 0.05, separate: 0.01, anchor: 0.1}
-evaluation:
-  anchor_colour: [1, 0, 0]
-  interventions:
-    - {name: ablated, kind: ablation, dims: [0]}
-  select_by: ablated
-)";
+const std::string kShortExperiment = sca::test::tiny_anchor_experiment("    - {name: ablated, kind: ablation, dims: [0]}\n");
 
 std::vector<long> logged_steps(const fs::path& dir) {
     std::istringstream in(read_file((dir / run_files::kTrainLog).string()));
@@ -92,7 +74,7 @@ TEST_CASE("writes in a DeferredSync wait for the outermost scope's commit point"
 }
 
 TEST_CASE("a run logging every k-th step resumes bit-identical and refuses a truncated log", "[commit][resume]") {
-    const auto cfg = test::config_from(kShort);
+    const auto cfg = test::config_from(kShortExperiment);
     const fs::path whole = fresh_dir("every7"), split = fresh_dir("every7-split");
     TrainOptions o = quiet_options(whole);
     o.log_every = 7;
@@ -124,7 +106,7 @@ TEST_CASE("a run logging every k-th step resumes bit-identical and refuses a tru
 TEST_CASE("a swept run equals the single run of its config, its log keeps every 10th step", "[commit][sweep]") {
     const fs::path work = fresh_dir("swept");
     fs::create_directories(work);
-    std::ofstream(work / "short.yaml") << kShort;
+    std::ofstream(work / "short.yaml") << kShortExperiment;
     for (const int every : {10, 1}) {
         INFO("train_log_every " << every);
         std::ofstream(work / "s.yaml") << "base: short.yaml\naxes:\n  - seed: 0..1\n"
