@@ -12,7 +12,8 @@ steps=${3:-10}
 root=$(cd "$(dirname "$0")/.." && pwd)
 [[ -f $root/experiments/data/wide/inputs.npy ]] || /usr/bin/python3 "$root/tools/wide-data.py" > /dev/null
 export OPENBLAS_NUM_THREADS=$threads OMP_NUM_THREADS=$threads
-torch_blas=$(/usr/bin/python3 -c "import torch; torch.ones(2, 2) @ torch.ones(2, 2); print(open('/proc/self/maps').read())" | grep -o -m1 '[^ /]*blas[^ /]*\.so[^ ]*' || true)
+maps=$(/usr/bin/python3 -c "import torch; torch.ones(2, 2) @ torch.ones(2, 2); print(open('/proc/self/maps').read())")
+torch_blas=$(grep -o '[^ /]*blas[^ /]*\.so[^ ]*' <<<"$maps" | head -n 1 || true)
 echo "PyTorch's BLAS: ${torch_blas:-unknown}"
 [[ $torch_blas == *openblas* ]] || echo "warning: PyTorch does not call OpenBLAS here: the comparison is not like for like" >&2
 sca_out=$("$build/bench/sca_bench_wide" "$root/experiments/wide.yaml" "$steps")
