@@ -26,7 +26,7 @@ EvaluationResult train_and_evaluate(const std::string& experiment, const std::ve
 
 }  // namespace
 
-TEST_CASE("digits: ablating the anchored axis raises the anchored digit's error >= 3x the others'", "[digits]") {
+TEST_CASE("digits: ablating the anchored axis raises the anchored digit's error >= 3x the others'", "[digits][results]") {
     struct Case {
         int digit;
         unsigned seed;
@@ -49,7 +49,7 @@ TEST_CASE("digits: ablating the anchored axis raises the anchored digit's error 
     }
 }
 
-TEST_CASE("digits-two: each ablation hurts its own concept >= 3x more than the other", "[digits]") {
+TEST_CASE("digits-two: each ablation hurts its own concept >= 3x more than the other", "[digits][results]") {
     for (unsigned seed : {0u, 1u}) {
         const auto r = train_and_evaluate("digits-two.yaml", {"seed=" + std::to_string(seed)}, "two-" + std::to_string(seed));
         REQUIRE(r.variants.size() == 3);

@@ -6,9 +6,9 @@
 #include <memory>
 #include <mutex>
 #include <new>
-#include <thread>
 #include <vector>
 
+#include "cuda/emu/block_workers.hpp"
 #include "cuda/emu/device.hpp"
 #include "cuda/emu/device_model.hpp"
 #include "cuda/emu/errors.hpp"
@@ -102,37 +102,35 @@ std::string configuration_error(const void* kernel, dim3 grid, dim3 block, size_
     return "";
 }
 
-// Runs one block: a std::thread per CUDA thread. Returns the block's error or "".
+// Runs one block, each CUDA thread on its own OS thread (block_workers.hpp).
+// Returns the block's error or "".
 std::string run_block(const char* name, dim3 grid, dim3 block, uint3 index, void* smem,
                       const std::function<void()>& body) {
     const int n = int(block.x * block.y * block.z);
     ThreadBlock tb(n, name);
-    std::vector<std::thread> threads;
-    threads.reserve(size_t(n));
-    for (int tid = 0; tid < n; ++tid)
-        threads.emplace_back([&, tid] {
-            const uint3 thread = {unsigned(tid) % block.x, unsigned(tid) / block.x % block.y,
-                                  unsigned(tid) / (block.x * block.y)};
-            context = {thread, index, block, grid, &tb, tid, smem};
+    BlockCountdown finished(n);
+    const std::function<void(int)> thread_body = [&](int tid) {
+        const uint3 thread = {unsigned(tid) % block.x, unsigned(tid) / block.x % block.y,
+                              unsigned(tid) / (block.x * block.y)};
+        context = {thread, index, block, grid, &tb, tid, smem};
+        try {
+            body();
+        } catch (const BlockAborted&) {
+        } catch (const std::exception& e) {
             try {
-                body();
-            } catch (const BlockAborted&) {
-            } catch (const std::exception& e) {
-                try {
-                    tb.fail(std::string("thread ") + std::to_string(tid) + " threw: " + e.what());
-                } catch (const BlockAborted&) {
-                }
-            }
-            try {
-                tb.exit(tid);
+                tb.fail(std::string("thread ") + std::to_string(tid) + " threw: " + e.what());
             } catch (const BlockAborted&) {
             }
-        });
-    std::atomic<bool> finished{false};
-    std::thread watchdog([&] { tb.watch(finished); });
-    for (auto& t : threads) t.join();
-    finished = true;
-    watchdog.join();
+        }
+        try {
+            tb.exit(tid);
+        } catch (const BlockAborted&) {
+        }
+        context = {};
+        finished.arrive();
+    };
+    start_block_threads(n, thread_body);  // thread_body outlives the block: watch returns after the last arrive
+    tb.watch(finished);
     return tb.error();
 }
 

@@ -139,12 +139,11 @@ void ThreadBlock::wake(std::atomic<uint32_t>& generation) {
     generation.notify_all();
 }
 
-void ThreadBlock::watch(const std::atomic<bool>& finished) {
+void ThreadBlock::watch(BlockCountdown& finished) {
     const int limit = watchdog_seconds();
     uint64_t seen = progress_;
     int still = 0;
-    while (!finished) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    while (!finished.wait_for(std::chrono::milliseconds(5))) {
         if (progress_ != seen) {
             seen = progress_;
             still = 0;

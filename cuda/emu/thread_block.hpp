@@ -32,6 +32,30 @@ struct Site {
 // launch turns it into cudaErrorLaunchFailure with the first error's text.
 struct BlockAborted {};
 
+// Counts a block's threads out. The launching thread watches the block while
+// it waits here, so no watchdog thread or fixed nap is needed per block.
+class BlockCountdown {
+public:
+    explicit BlockCountdown(int threads) : left_(threads) {}
+    // A thread's last touch of its block: notifies under the lock, so the
+    // waiter cannot return and destroy this before the call is done with it.
+    void arrive() {
+        std::lock_guard lock(mutex_);
+        if (--left_ == 0) cv_.notify_all();
+    }
+    // True once every thread arrived; false if `period` passed first.
+    template <class Duration>
+    bool wait_for(Duration period) {
+        std::unique_lock lock(mutex_);
+        return cv_.wait_for(lock, period, [&] { return left_ == 0; });
+    }
+
+private:
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    int left_;
+};
+
 class ThreadBlock {
 public:
     ThreadBlock(int n_threads, std::string kernel);
@@ -42,8 +66,8 @@ public:
     uint64_t exchange(int tid, Site site, unsigned mask, uint64_t value, int source);
     void exit(int tid);
     // Reports and aborts the process if the block makes no progress for the
-    // watchdog's time; returns when `finished` (the block's threads joined).
-    void watch(const std::atomic<bool>& finished);
+    // watchdog's time; returns once every thread arrived at `finished`.
+    void watch(BlockCountdown& finished);
     // Records the first error and wakes everyone; throws BlockAborted.
     [[noreturn]] void fail(const std::string& why);
     const std::string& error() const { return error_; }
