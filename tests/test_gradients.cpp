@@ -19,16 +19,15 @@ using namespace sca;
 
 namespace {
 
-// Base model and labels; one regularizer appended per case.
-const char* kBase = R"(
-model: {latent: 5, hidden: 6, layers: 2}
-data: {grid: 4, batch: 9}
+// Labels and schedule of every fixture; one regularizer appended per case.
+const std::string kLabelsAndSchedule = R"(
 labels:
   red: {function: redness, power: 2, scale: 0.5}
   vib: {function: vibrancy, power: 1, scale: 0.5}
 schedule: {keyframes: [{step: 0, lr: 0.01}]}
 regularizers:
 )";
+const std::string kBase = "model: {latent: 5, hidden: 6, layers: 2}\ndata: {grid: 4, batch: 9}" + kLabelsAndSchedule;
 
 struct Case {
     const char* name;
@@ -58,8 +57,8 @@ struct Fixture {
     int B = 0;
 };
 
-Fixture make_fixture(const std::string& regularizer, unsigned seed, const char* base = kBase) {
-    Fixture f{test::config_from(std::string(base) + regularizer + "\n"), {}, {}, {}, 0};
+Fixture make_fixture(const std::string& regularizer, unsigned seed, const std::string& base = kBase) {
+    Fixture f{test::config_from(base + regularizer + "\n"), {}, {}, {}, 0};
     const auto p = init_parameters(f.cfg.model, seed);
     f.params.assign(p.begin(), p.end());
     f.B = f.cfg.batch;
@@ -148,15 +147,7 @@ TEST_CASE("every regularizer's analytic gradient matches finite differences", "[
 
 // A latent twice as wide as one 32-bit word of subspace dims (dims and
 // directions beyond the first 32), narrow elsewhere so the check stays cheap.
-const char* kWideLatentBase = R"(
-model: {latent: 64, hidden: 3, layers: 1}
-data: {grid: 4, batch: 5}
-labels:
-  red: {function: redness, power: 2, scale: 0.5}
-  vib: {function: vibrancy, power: 1, scale: 0.5}
-schedule: {keyframes: [{step: 0, lr: 0.01}]}
-regularizers:
-)";
+const std::string kWideLatentBase = "model: {latent: 64, hidden: 3, layers: 1}\ndata: {grid: 4, batch: 5}" + kLabelsAndSchedule;
 
 // A 64-entry YAML list with a few non-zero entries on both sides of 32.
 std::string wide_vector() {
