@@ -3,6 +3,7 @@
 // small shapes) or the cuBLAS path (WideTrainer, wide models and data from
 // files). Both stop a model at a non-finite step the same way.
 #pragma once
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -42,8 +43,9 @@ public:
 };
 
 // What both trainers keep alike: M models' parameters and Adam moments
-// ([M][P] each) and where each stopped at a non-finite step ([M][2]: the
-// step or -1, and 1 if the gradient was the cause).
+// ([M][P] each), where each stopped at a non-finite step ([M][2]: the
+// step or -1, and 1 if the gradient was the cause), and the inputs both
+// read: label probabilities, seeds, schedule tables and each model's table.
 class DeviceModelStates : public DeviceModels {
 public:
     int n_models() const override { return n_models_; }
@@ -80,12 +82,25 @@ protected:
         SCA_CUDA_CHECK(cudaMemset(stopped_.get(), 0xff, stopped_.size() * sizeof(int)));
         stopped_host_.assign(stopped_.size(), -1);
     }
+    // Uploads the inputs every step reads (after the memory check, like
+    // allocate_states). probabilities may be empty (no labels).
+    void upload_inputs(const std::vector<float>& probabilities, const std::vector<uint64_t>& seeds,
+                       const std::vector<float>& schedules, const std::vector<int>& schedule_of) {
+        probabilities_ = DeviceBuffer<float>(probabilities.empty() ? std::vector<float>{0.0f} : probabilities,
+                                             "label probabilities");
+        seeds_ = DeviceBuffer<uint64_t>(seeds, "seeds");
+        schedules_ = DeviceBuffer<float>(schedules, "schedule tables");
+        schedule_of_ = DeviceBuffer<int>(schedule_of, "schedule indices");
+    }
 
     int n_models_ = 0;
     size_t n_params_ = 0;
     DeviceBuffer<float> params_, exp_avg_, exp_avg_sq_;
     DeviceBuffer<int> stopped_;
     std::vector<int> stopped_host_;  // its copy after each train()
+    DeviceBuffer<float> probabilities_, schedules_;  // [L][points]; [tables][rows][3 + R]
+    DeviceBuffer<uint64_t> seeds_;                   // [M]
+    DeviceBuffer<int> schedule_of_;                  // [M]: each model's schedule table
 };
 
 }  // namespace sca::cuda

@@ -18,6 +18,10 @@ constexpr int kFusedMaxLinear = 10;  // N <= 4 nonlinear layers per side
 constexpr int kFusedMaxRegs = 8;
 constexpr int kFusedMaxLabels = 16;
 constexpr int kSeparationLanes = 4;  // threads sharing one row of the B x B separation term
+// The widest latent the fused kernel trains: its per-sample latent arrays live
+// in each thread's stack, and FusedModel (with every regularizer's direction)
+// is a kernel argument. Wider latents take the cuBLAS path (fused_refusal).
+constexpr int kFusedMaxLatent = 32;
 
 struct FusedLinear {
     int in = 0, out = 0;
@@ -26,12 +30,17 @@ struct FusedLinear {
     int input = 0, output = 0, deriv = -1;  // shared-memory offsets, [feature][ld]
 };
 
-struct FusedRegularizer {
-    RegParams params;
+// A regularizer as a device kernel reads it: Params is the fused kernel's
+// narrow RegParamsUpTo<kFusedMaxLatent> or the cuBLAS path's full RegParams.
+template <class Params>
+struct DeviceRegularizer {
+    Params params;
     int n_affinities = 0;  // 0: every sample counts (plain mean)
     int label[kFusedMaxLabels] = {};
     float factor[kFusedMaxLabels] = {};
 };
+using FusedRegularizer = DeviceRegularizer<RegParamsUpTo<kFusedMaxLatent>>;
+using WideRegularizer = DeviceRegularizer<RegParams>;
 
 struct FusedModel {
     int input_dim = 3, latent = 4, batch = 64, ld = 65;  // ld: padded batch stride (odd: no bank conflicts)
@@ -107,9 +116,7 @@ private:
     FusedModel model_;
     int rows_ = 0;
     size_t smem_bytes_ = 0;
-    DeviceBuffer<float> grid_, probabilities_, schedules_;
-    DeviceBuffer<uint64_t> seeds_;
-    DeviceBuffer<int> schedule_of_;
+    DeviceBuffer<float> grid_;
     DeviceBuffer<float> log_;
 };
 

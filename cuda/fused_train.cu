@@ -96,7 +96,7 @@ __device__ void forward(const FusedModel& M, float* s) {
 // Separation term for the current z (unit vectors already in s_u): returns
 // sum_i omega_i l_i and adds the gradient of w * that to dz. Each row i is
 // shared by kSeparationLanes adjacent threads, combined by shuffles in a fixed order.
-__device__ float separation(const FusedModel& M, float* s, const RegParams& p, float w, BlockScratch& scratch) {
+__device__ float separation(const FusedModel& M, float* s, const RegParamsUpTo<kFusedMaxLatent>& p, float w, BlockScratch& scratch) {
     const int B = M.batch, K = M.latent, ld = M.ld;
     const float* u = s + M.s_u;
     const float* omega = s + M.s_omega;
@@ -108,7 +108,7 @@ __device__ float separation(const FusedModel& M, float* s, const RegParams& p, f
     for (int base = 0; base < B; base += rows_per_pass) {
         const int i = base + threadIdx.x / kSeparationLanes;
         const bool valid = i < B;
-        float l = 0.0f, du[kMaxLatent];
+        float l = 0.0f, du[kFusedMaxLatent];
         for (int k = 0; k < K; ++k) du[k] = 0.0f;
         if (valid) {
             const float* ui = u + i * K;
@@ -131,7 +131,7 @@ __device__ float separation(const FusedModel& M, float* s, const RegParams& p, f
         }
         if (valid && sub == 0) {
             part += omega[i] * l;
-            float zi[kMaxLatent], dzi[kMaxLatent];
+            float zi[kFusedMaxLatent], dzi[kFusedMaxLatent];
             for (int k = 0; k < K; ++k) zi[k] = z[k * ld + i], dzi[k] = dz[k * ld + i];
             unit_vector_backward(zi, K, du, dzi);
             for (int k = 0; k < K; ++k) dz[k * ld + i] = dzi[k];
@@ -204,7 +204,7 @@ __device__ bool loss(const FusedModel& M, float* s, const float* weights, bool a
         if (R.params.kind == RegKind::Separate) {
             if (!units_ready) {
                 for (int i = threadIdx.x; i < B; i += blockDim.x) {
-                    float zi[kMaxLatent];
+                    float zi[kFusedMaxLatent];
                     for (int k = 0; k < K; ++k) zi[k] = z[k * ld + i];
                     unit_vector(zi, K, s + M.s_u + i * K);
                 }
@@ -217,7 +217,7 @@ __device__ bool loss(const FusedModel& M, float* s, const float* weights, bool a
             for (int i = threadIdx.x; i < B; i += blockDim.x) {
                 const float oi = omega[i];
                 if (oi == 0.0f) continue;
-                float zi[kMaxLatent], hi[kMaxLatent], dzi[kMaxLatent], dhi[kMaxLatent];
+                float zi[kFusedMaxLatent], hi[kFusedMaxLatent], dzi[kFusedMaxLatent], dhi[kFusedMaxLatent];
                 for (int k = 0; k < K; ++k)
                     zi[k] = z[k * ld + i], hi[k] = h[k * ld + i], dzi[k] = dz[k * ld + i], dhi[k] = dh[k * ld + i];
                 lsum += oi * sample_term(R.params, zi, hi, K, w * oi, dzi, dhi);
@@ -529,11 +529,7 @@ DeviceTrainer::DeviceTrainer(const FusedModel& model, int n_models, const std::v
     // Say what fits before allocating anything (a whole run's log counted).
     require_device_memory(device_footprint(model_, rows, rows), n_models);
     grid_ = DeviceBuffer<float>(grid, "the colour grid");
-    probabilities_ = DeviceBuffer<float>(probabilities.empty() ? std::vector<float>{0.0f} : probabilities,
-                                         "label probabilities");
-    seeds_ = DeviceBuffer<uint64_t>(seeds, "seeds");
-    schedules_ = DeviceBuffer<float>(schedules, "schedule tables");
-    schedule_of_ = DeviceBuffer<int>(schedule_of, "schedule indices");
+    upload_inputs(probabilities, seeds, schedules, schedule_of);
     allocate_states();
 }
 

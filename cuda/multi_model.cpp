@@ -18,7 +18,7 @@ namespace {
 std::string same_regs(const RegularizerSpec& a, const RegularizerSpec& b) {
     const RegParams &p = a.params, &q = b.params;
     if (a.name != b.name || p.kind != q.kind) return "regularizer '" + a.name + "' differs in name or kind";
-    if (p.power != q.power || p.shift != q.shift || p.hemi != q.hemi || p.dims != q.dims ||
+    if (p.power != q.power || p.shift != q.shift || p.hemi != q.hemi || std::memcmp(p.dims, q.dims, sizeof(p.dims)) != 0 ||
         std::memcmp(p.dir, q.dir, sizeof(p.dir)) != 0)
         return "regularizer '" + a.name + "' has different parameters";
     if (a.affinities != b.affinities) return "regularizer '" + a.name + "' has different label affinities";
@@ -39,6 +39,7 @@ FusedModel fused_model_for(const ExperimentConfig& cfg) {
         fail("regularizers", "at most " + std::to_string(kFusedMaxRegs) + " regularizers");
     if (int(cfg.labels.size()) > kFusedMaxLabels) fail("labels", "at most " + std::to_string(kFusedMaxLabels) + " labels");
     if (cfg.batch > 4096) fail("data.batch", "at most 4096 samples per batch");
+    if (cfg.model.latent > kFusedMaxLatent) fail("model.latent", "at most " + std::to_string(kFusedMaxLatent));
     m.input_dim = cfg.model.input_dim;
     m.latent = cfg.model.latent;
     m.batch = cfg.batch;
@@ -59,7 +60,7 @@ FusedModel fused_model_for(const ExperimentConfig& cfg) {
     for (int r = 0; r < m.n_regs; ++r) {
         const RegularizerSpec& spec = cfg.regularizers[r];
         FusedRegularizer& R = m.regs[r];
-        R.params = spec.params;
+        R.params = narrow_params<kFusedMaxLatent>(spec.params);
         R.n_affinities = int(spec.affinities.size());
         if (R.n_affinities > kFusedMaxLabels) fail("regularizers." + spec.name + ".labels", "too many label affinities");
         for (int q = 0; q < R.n_affinities; ++q) {
@@ -123,7 +124,7 @@ WideShape wide_shape_for(const ExperimentConfig& cfg) {
     s.n_params = parameter_count(cfg.model);
     for (const LinearLayer& L : linear_layers(cfg.model)) s.layers.push_back({L.in, L.out, L.weight, L.bias, L.gelu_after});
     for (const RegularizerSpec& spec : cfg.regularizers) {
-        FusedRegularizer R;
+        WideRegularizer R;
         R.params = spec.params;
         if (spec.affinities.size() > size_t(kFusedMaxLabels))
             throw ConfigError(cfg.source, "regularizers." + spec.name + ".labels",

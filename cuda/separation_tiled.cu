@@ -16,7 +16,13 @@ namespace sca::cuda {
 namespace {
 
 constexpr int kTileRows = 128;  // threads per block, one row each
-constexpr int kTileCols = 128;
+constexpr int kTileCols = 128;  // columns per shared-memory tile for K <= kNarrowLatent
+// Latents up to kNarrowLatent (the paper's) keep row i in a 32-float array;
+// wider ones (up to kMaxLatent) stream narrower tiles so that one tile still
+// fits the 48 KiB of static shared memory.
+constexpr int kNarrowLatent = 32;
+constexpr int kWideTileCols = 32;
+static_assert(kWideTileCols * kMaxLatent * sizeof(float) <= 48 * 1024, "a wide tile must fit static shared memory");
 constexpr int kReduceThreads = 256;
 
 __global__ void unit_vectors_kernel(const float* z, int B, int K, float* u) {
@@ -25,7 +31,8 @@ __global__ void unit_vectors_kernel(const float* z, int B, int K, float* u) {
 }
 
 // partial[s][i][0] = sum over this split's columns j of m_ij c'^p, partial[s][i][1+k] = du_ik.
-template <int KT>
+// KT > 0: K is KT; else K is a.latent, at most KMAX. TILE: columns per tile.
+template <int KT, int KMAX, int TILE>
 __global__ void __launch_bounds__(kTileRows)
     separation_tile_kernel(const SeparationArrays a, int cols_per_split) {
     const int B = a.batch, K_runtime = a.latent, power = a.power;
@@ -35,10 +42,9 @@ __global__ void __launch_bounds__(kTileRows)
     const float* omega = a.omega + q * a.omega_stride;
     const float w = a.weights ? a.weights[q * a.weight_stride] : a.weight;
     float* partial = a.partial + size_t(q) * gridDim.y * B * (K_runtime + 1);
-    constexpr int KMAX = KT > 0 ? KT : kMaxLatent;
     const int K = KT > 0 ? KT : K_runtime;
-    __shared__ float tile_u[kTileCols * KMAX];
-    __shared__ float tile_omega[kTileCols];
+    __shared__ float tile_u[TILE * KMAX];
+    __shared__ float tile_omega[TILE];
     const int i = blockIdx.x * kTileRows + threadIdx.x;
     const bool valid = i < B;
     float ui[KMAX], du[KMAX];
@@ -50,8 +56,8 @@ __global__ void __launch_bounds__(kTileRows)
     float l = 0.0f;
     const int j_begin = blockIdx.y * cols_per_split;
     const int j_end = min(B, j_begin + cols_per_split);
-    for (int j0 = j_begin; j0 < j_end; j0 += kTileCols) {
-        const int n = min(kTileCols, j_end - j0);
+    for (int j0 = j_begin; j0 < j_end; j0 += TILE) {
+        const int n = min(TILE, j_end - j0);
         __syncthreads();
         for (int e = threadIdx.x; e < n * K; e += blockDim.x) tile_u[e] = u[size_t(j0) * K + e];
         for (int e = threadIdx.x; e < n; e += blockDim.x) tile_omega[e] = omega[j0 + e];
@@ -111,6 +117,12 @@ __global__ void __launch_bounds__(kReduceThreads) weighted_sum_kernel(const floa
     if (threadIdx.x == 0) *out = total;
 }
 
+template <int KT, int KMAX, int TILE>
+void launch_tiles(dim3 grid, const SeparationArrays& a, int cols) {
+    const auto kernel = separation_tile_kernel<KT, KMAX, TILE>;  // one name: the macro splits on commas
+    SCA_LAUNCH(kernel, grid, kTileRows, 0)(a, cols);
+}
+
 }  // namespace
 
 DeviceSeparation::DeviceSeparation(const SeparationProblem& problem, const std::vector<float>& z,
@@ -118,7 +130,7 @@ DeviceSeparation::DeviceSeparation(const SeparationProblem& problem, const std::
     : p_(problem) {
     const int B = p_.batch, K = p_.latent;
     if (B <= 0 || K <= 0 || K > kMaxLatent || z.size() != size_t(B) * K || omega.size() != size_t(B))
-        throw CudaError("DeviceSeparation: z must be [B][K] with 0 < K <= 32 and omega [B]");
+        throw CudaError("DeviceSeparation: z must be [B][K] with 0 < K <= " + std::to_string(kMaxLatent) + " and omega [B]");
     splits_ = separation_splits(B);
     z_ = DeviceBuffer<float>(z, "latents");
     u_ = DeviceBuffer<float>(z.size(), "unit vectors");
@@ -146,9 +158,9 @@ void launch_separation(const SeparationArrays& a) {
     cols = (cols + kTileCols - 1) / kTileCols * kTileCols;
     const dim3 grid((B + kTileRows - 1) / kTileRows, splits, a.problems);
     switch (K) {
-#define SCA_SEPARATION_CASE(KK)                                                 \
-    case KK:                                                                    \
-        SCA_LAUNCH(separation_tile_kernel<KK>, grid, kTileRows, 0)(a, cols);    \
+#define SCA_SEPARATION_CASE(KK)                             \
+    case KK:                                                \
+        launch_tiles<KK, KK, kTileCols>(grid, a, cols);     \
         break;
         SCA_SEPARATION_CASE(2)
         SCA_SEPARATION_CASE(3)
@@ -158,7 +170,10 @@ void launch_separation(const SeparationArrays& a) {
         SCA_SEPARATION_CASE(8)
 #undef SCA_SEPARATION_CASE
         default:
-            SCA_LAUNCH(separation_tile_kernel<0>, grid, kTileRows, 0)(a, cols);
+            if (K <= kNarrowLatent)
+                launch_tiles<0, kNarrowLatent, kTileCols>(grid, a, cols);
+            else
+                launch_tiles<0, kMaxLatent, kWideTileCols>(grid, a, cols);
     }
     SCA_CUDA_CHECK_LAUNCH("separation_tile_kernel");
     SCA_LAUNCH(separation_combine_kernel, dim3((B + 255) / 256, a.problems), 256, 0)(a, splits);

@@ -86,7 +86,7 @@ __global__ void normalize_kernel(const float* h, int K, int B, float* z, float* 
 }
 
 __global__ void recon_affinity_kernel(const float* y, const float* x, int D, const float* labels, int L,
-                                      const FusedRegularizer* regs, int R, int B, float* sq, size_t sq_stride,
+                                      const WideRegularizer* regs, int R, int B, float* sq, size_t sq_stride,
                                       float* dyhat, size_t dyhat_stride, float* affinity) {
     const int m = blockIdx.y;
     const float scale = 1.0f / float(size_t(B) * D);
@@ -100,7 +100,7 @@ __global__ void recon_affinity_kernel(const float* y, const float* x, int D, con
         }
         sq[m * sq_stride + i] = s;
         for (int r = 0; r < R; ++r) {
-            const FusedRegularizer& reg = regs[r];
+            const WideRegularizer& reg = regs[r];
             if (reg.n_affinities == 0) continue;
             float a = 0.0f;
             for (int q = 0; q < reg.n_affinities; ++q) a += labels[row * L + reg.label[q]] * reg.factor[q];
@@ -119,7 +119,7 @@ __global__ void __launch_bounds__(kThreads) row_sums_kernel(const float* in, int
     if (threadIdx.x == 0) out[row] = total;
 }
 
-__global__ void sample_terms_kernel(const float* z, const float* h, int K, const FusedRegularizer* regs, int R,
+__global__ void sample_terms_kernel(const float* z, const float* h, int K, const WideRegularizer* regs, int R,
                                     const float* affinity_sums, const float* affinity, const float* weights, int B,
                                     float* omega, float* terms, float* dz, float* dh) {
     const int m = blockIdx.y;
@@ -129,7 +129,7 @@ __global__ void sample_terms_kernel(const float* z, const float* h, int K, const
         float* dhi = dh + row * K;
         for (int k = 0; k < K; ++k) dzi[k] = 0.0f, dhi[k] = 0.0f;
         for (int r = 0; r < R; ++r) {
-            const FusedRegularizer& reg = regs[r];
+            const WideRegularizer& reg = regs[r];
             const size_t at = (size_t(m) * R + r) * B + i;
             float o;
             if (reg.n_affinities == 0) {
@@ -247,7 +247,7 @@ void launch_normalize(const float* h, int K, int B, int count, float* z, float* 
 }
 
 void launch_recon_and_affinities(const float* y, const float* x, int D, const float* labels, int L,
-                                 const FusedRegularizer* regs, int R, int B, int count, float* sq, size_t sq_stride,
+                                 const WideRegularizer* regs, int R, int B, int count, float* sq, size_t sq_stride,
                                  float* dyhat, size_t dyhat_stride, float* affinity) {
     SCA_LAUNCH(recon_affinity_kernel, grid_for(size_t(B), count), kThreads, 0)(y, x, D, labels, L, regs, R, B, sq,
                                                                                 sq_stride, dyhat, dyhat_stride, affinity);
@@ -260,7 +260,7 @@ void launch_row_sums(const float* in, int rows, int B, int count, float* out) {
     SCA_CUDA_CHECK_LAUNCH("row_sums_kernel");
 }
 
-void launch_sample_terms(const float* z, const float* h, int K, const FusedRegularizer* regs, int R,
+void launch_sample_terms(const float* z, const float* h, int K, const WideRegularizer* regs, int R,
                          const float* affinity_sums, const float* affinity, const float* weights, int B, int count,
                          float* omega, float* terms, float* dz, float* dh) {
     SCA_LAUNCH(sample_terms_kernel, grid_for(size_t(B), count), kThreads, 0)(z, h, K, regs, R, affinity_sums, affinity,

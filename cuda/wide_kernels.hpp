@@ -39,7 +39,7 @@ void launch_normalize(const float* h, int K, int B, int count, float* z, float* 
 // stride dyhat_stride). Affinities a[m][r][i] = clamp(sum_q labels f_q, 0, 1)
 // of each labelled regularizer.
 void launch_recon_and_affinities(const float* y, const float* x, int D, const float* labels, int L,
-                                 const FusedRegularizer* regs, int R, int B, int count, float* sq, size_t sq_stride,
+                                 const WideRegularizer* regs, int R, int B, int count, float* sq, size_t sq_stride,
                                  float* dyhat, size_t dyhat_stride, float* affinity);
 
 // out[m][row] = sum_i in[m][row][i] over `rows` rows of B values each.
@@ -49,7 +49,7 @@ void launch_row_sums(const float* in, int rows, int B, int count, float* out);
 // (every kind but separate), terms[m][1 + r][i] = omega_i l_i, and their
 // gradients: dz, dh ([m][i][K]) are overwritten. affinity_sums[m][r] is
 // sum_i affinity[m][r][i] (launch_row_sums).
-void launch_sample_terms(const float* z, const float* h, int K, const FusedRegularizer* regs, int R,
+void launch_sample_terms(const float* z, const float* h, int K, const WideRegularizer* regs, int R,
                          const float* affinity_sums, const float* affinity, const float* weights, int B, int count,
                          float* omega, float* terms, float* dz, float* dh);
 
@@ -75,7 +75,7 @@ void launch_nonfinite_count(const float* grad, size_t P, int count, float* parti
 struct FinishArgs {
     const float* sums;      // [M][1 + R]: sum of squared errors, then sum_i omega_i l_i
     const float* affinity_sums;  // [M][R]
-    const FusedRegularizer* regs;
+    const WideRegularizer* regs;
     const float* weights;   // [M][R]
     const float* nonfinite;  // [M][nonfinite_partial_count(P)]
     int n_partial;

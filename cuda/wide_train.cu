@@ -55,7 +55,7 @@ DeviceFootprint wide_footprint(const WideShape& s, int n_points, int rows, int l
     const size_t R = s.regs.size();
     DeviceFootprint f;
     f.shared = (size_t(n_points) * (s.input_dim + std::max(1, s.n_labels))) * sizeof(float) +
-               BlasHandle::kWorkspaceBytes + R * sizeof(FusedRegularizer);
+               BlasHandle::kWorkspaceBytes + R * sizeof(WideRegularizer);
     f.per_model = (4 * s.n_params + scratch_floats(s) + size_t(rows) * (3 + R) + size_t(log_steps) * (2 + R)) *
                       sizeof(float) + sizeof(uint64_t) + 3 * sizeof(int);
     return f;
@@ -87,12 +87,8 @@ WideTrainer::WideTrainer(const WideShape& shape, int n_models, const std::vector
     blas_ = std::make_unique<BlasHandle>();
     const size_t M = size_t(n_models), P = shape_.n_params, Bs = size_t(B);
     points_ = DeviceBuffer<float>(points, "the training data");
-    probabilities_ = DeviceBuffer<float>(probabilities.empty() ? std::vector<float>{0.0f} : probabilities,
-                                         "label probabilities");
-    schedules_ = DeviceBuffer<float>(schedules, "schedule tables");
-    seeds_ = DeviceBuffer<uint64_t>(seeds, "seeds");
-    schedule_of_ = DeviceBuffer<int>(schedule_of, "schedule indices");
-    regs_ = DeviceBuffer<FusedRegularizer>(shape_.regs.empty() ? std::vector<FusedRegularizer>(1) : shape_.regs,
+    upload_inputs(probabilities, seeds, schedules, schedule_of);
+    regs_ = DeviceBuffer<WideRegularizer>(shape_.regs.empty() ? std::vector<WideRegularizer>(1) : shape_.regs,
                                            "regularizer definitions");
     auto zeros = [](size_t n, const char* what) {
         DeviceBuffer<float> b(std::max<size_t>(n, 1), what);
@@ -178,7 +174,7 @@ void WideTrainer::step(int m0, int count, int t, bool draw, bool all_terms, cons
     launch_sample_terms(z, h, K, regs_.get(), R, affinity_sums, affinity, weights, B, count, omega, terms, dz, dh);
     bool units_ready = false;
     for (int r = 0; r < R; ++r) {
-        const FusedRegularizer& reg = shape_.regs[r];
+        const WideRegularizer& reg = shape_.regs[r];
         if (reg.params.kind != RegKind::Separate || (!needed[r] && !all_terms)) continue;
         float* u = u_.get() + m0 * Bs * K;
         if (!units_ready) separation_unit_vectors(z, count * B, K, u);

@@ -28,7 +28,7 @@ struct WideShape {
     int input_dim = 3, latent = 4, batch = 64, n_encoder = 0, n_labels = 0;
     size_t n_params = 0;
     std::vector<WideLayer> layers;
-    std::vector<FusedRegularizer> regs;
+    std::vector<WideRegularizer> regs;
     int max_width() const;
 };
 
@@ -68,10 +68,8 @@ private:
     std::unique_ptr<BlasHandle> blas_;
     std::vector<float> schedules_host_;
     std::vector<int> schedule_of_host_;
-    DeviceBuffer<float> points_, probabilities_, schedules_;
-    DeviceBuffer<uint64_t> seeds_;
-    DeviceBuffer<int> schedule_of_;
-    DeviceBuffer<FusedRegularizer> regs_;
+    DeviceBuffer<float> points_;
+    DeviceBuffer<WideRegularizer> regs_;
     DeviceBuffer<float> grad_;
     // Per-step scratch (evaluate() uses it too, hence mutable).
     mutable std::vector<DeviceBuffer<float>> act_, deriv_;  // act_[l]: layer l's input [M][B][in]; act_[n]: the output

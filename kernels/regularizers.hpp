@@ -8,7 +8,10 @@
 
 namespace sca {
 
-constexpr int kMaxLatent = 32;  // dims are kept as a 32-bit mask
+// The largest latent width K a config may ask for (model.latent). The fused
+// CUDA kernel has its own, smaller limit (cuda/fused_model.hpp); wider
+// latents take the cuBLAS path there.
+constexpr int kMaxLatent = 256;
 
 enum class RegKind : int {
     Separate = 0,
@@ -20,15 +23,33 @@ enum class RegKind : int {
     Unitarity,
 };
 
-// Everything a term needs, plain data so it can be copied to a device.
-struct RegParams {
+// Everything a term needs, plain data so it can be copied to a device. N: the
+// widest latent it holds (the fused CUDA kernel passes a narrow copy by value).
+template <int N>
+struct RegParamsUpTo {
+    static constexpr int kWords = (N + 31) / 32;
     RegKind kind = RegKind::Separate;
     int power = 100;       // separate: exponent (a positive integer)
     bool shift = true;     // separate: use (c + 1) / 2
     bool hemi = true;      // anti-anchor: max(u.a, 0) instead of (u.a + 1) / 2
-    uint32_t dims = 0;     // subspace / anti-subspace: bit k set = dim k in S
-    float dir[kMaxLatent] = {};  // anchor, anti-anchor: a_hat; euclidean anchor: the point
+    uint32_t dims[kWords] = {};  // subspace / anti-subspace: bit k set = dim k in S
+    float dir[N] = {};           // anchor, anti-anchor: a_hat; euclidean anchor: the point
+
+    SCA_HD bool has_dim(int k) const { return (dims[k >> 5] >> (k & 31)) & 1u; }
+    void add_dim(int k) { dims[k >> 5] |= 1u << (k & 31); }
 };
+using RegParams = RegParamsUpTo<kMaxLatent>;
+
+// The first M dims of p (the caller has checked that the latent fits in M).
+template <int M, int N>
+RegParamsUpTo<M> narrow_params(const RegParamsUpTo<N>& p) {
+    static_assert(M <= N);
+    RegParamsUpTo<M> q;
+    q.kind = p.kind, q.power = p.power, q.shift = p.shift, q.hemi = p.hemi;
+    for (int w = 0; w < q.kWords; ++w) q.dims[w] = p.dims[w];
+    for (int k = 0; k < M; ++k) q.dir[k] = p.dir[k];
+    return q;
+}
 
 constexpr float kUnitEps = 1e-8f;     // u = z / (|z| + eps)
 constexpr float kDirEps = 1e-8f;      // a_hat = a / (|a| + eps)
@@ -94,15 +115,17 @@ SCA_HD inline T separation_pair(T c, int power, bool shift, T* dfdc) {
 // Per-sample term l_i for every kind except separate (pairwise, handled by the
 // backend). z: normalized latent, h: pre-norm latent. Adds w * dl/dz to dz and
 // w * dl/dh to dh (unitarity only), returns l_i.
-template <class T>
-SCA_HD inline T sample_term(const RegParams& p, const T* z, const T* h, int K, T w, T* dz, T* dh) {
+template <class T, class P>
+SCA_HD inline T sample_term(const P& p, const T* z, const T* h, int K, T w, T* dz, T* dh) {
     switch (p.kind) {
         case RegKind::AnchorAngular:
         case RegKind::AntiAnchor: {
-            T u[kMaxLatent], du[kMaxLatent];
-            unit_vector(z, K, u);
+            // u and du are formed element by element (no K-sized arrays, so
+            // any K fits the stack), in the order unit_vector and
+            // unit_vector_backward use: the same floats as with arrays.
+            const T inv = T(1) / (norm2(z, K) + T(kUnitEps));
             T ua = 0;
-            for (int k = 0; k < K; ++k) ua += u[k] * T(p.dir[k]);
+            for (int k = 0; k < K; ++k) ua += (z[k] * inv) * T(p.dir[k]);
             T l, g;  // g = dl/d(u.a)
             if (p.kind == RegKind::AnchorAngular) {
                 l = T(1) - ua;
@@ -115,8 +138,12 @@ SCA_HD inline T sample_term(const RegParams& p, const T* z, const T* h, int K, T
                 g = T(0.5);
             }
             if (g != T(0)) {
-                for (int k = 0; k < K; ++k) du[k] = w * g * T(p.dir[k]);
-                unit_vector_backward(z, K, du, dz);
+                const T r = norm2(z, K);
+                const T re = r + T(kUnitEps);
+                T zdu = 0;
+                for (int k = 0; k < K; ++k) zdu += z[k] * (w * g * T(p.dir[k]));
+                const T radial = r > T(0) ? zdu / (r * re * re) : T(0);
+                for (int k = 0; k < K; ++k) dz[k] += (w * g * T(p.dir[k])) / re - z[k] * radial;
             }
             return l;
         }
@@ -134,7 +161,7 @@ SCA_HD inline T sample_term(const RegParams& p, const T* z, const T* h, int K, T
             const bool in_set_counts = p.kind == RegKind::AntiSubspace;
             T l = 0;
             for (int k = 0; k < K; ++k) {
-                const bool in_set = (p.dims >> k) & 1u;
+                const bool in_set = p.has_dim(k);
                 if (in_set == in_set_counts) {
                     l += z[k] * z[k];
                     dz[k] += w * T(2) * z[k];
@@ -158,8 +185,8 @@ SCA_HD inline T sample_term(const RegParams& p, const T* z, const T* h, int K, T
 // Pairwise separation for sample i against every j != i. Returns l_i and adds to
 // du_i the gradient of sum_i w_i l_i w.r.t. u_i: sum_j f'(c_ij)(w_i + w_j) u_j.
 // u: sample-major unit vectors [B][K]; w: reduction weights [B].
-template <class T>
-SCA_HD inline T separation_row(const RegParams& p, const T* u, const T* w, int B, int K, int i, T scale, T* du_i) {
+template <class T, class P>
+SCA_HD inline T separation_row(const P& p, const T* u, const T* w, int B, int K, int i, T scale, T* du_i) {
     const T* ui = u + size_t(i) * K;
     T l = 0;
     for (int j = 0; j < B; ++j) {

@@ -79,3 +79,17 @@ TEST_CASE("a file with no tensors encodes as an empty JSON object and reads back
     CHECK(back.tensors.empty());
     CHECK(back.metadata.empty());
 }
+
+TEST_CASE("a model file with a 64-wide latent round-trips and a 257-wide one is refused", "[checkpoint][latent]") {
+    const ModelShape shape{3, 8, 1, 64};
+    const auto params = init_parameters(shape, 4);
+    const TensorFile g = decode_safetensors(encode_safetensors(model_file(shape, params, {})), "mem");
+    CHECK(shape_from(g, "mem").latent == 64);
+    const auto back = params_from(g, shape, "mem");
+    CHECK(std::memcmp(back.data(), params.data(), params.size() * 4) == 0);
+
+    const ModelShape too_wide{3, 8, 1, 257};
+    const TensorFile h = model_file(too_wide, init_parameters(too_wide, 4), {});
+    CHECK_THROWS_WITH(shape_from(h, "wide.safetensors"),
+                      Catch::Contains("encoder.2.weight") && Catch::Contains("[1, 256]"));
+}

@@ -55,7 +55,7 @@ TEST_CASE("shapes and ranges are checked against the model", "[config][errors]")
     CHECK_THAT(config_error_of(replaced(kGood, "direction: [1, 0, 0, 0]", "direction: [0, 0, 0, 0]")), Catch::Contains("must not be the zero vector"));
     CHECK_THAT(config_error_of(replaced(kGood, "{name: separate, kind: separate}", "{name: sub, kind: subspace, dims: [0, 4]}")),
                Catch::Contains("regularizers.0.dims.1: dim 4 is out of range [0, 4)"));
-    CHECK_THAT(config_error_of(replaced(kGood, "latent: 4", "latent: 40")), Catch::Contains("model.latent: must be between 1 and 32, got 40"));
+    CHECK_THAT(config_error_of(replaced(kGood, "latent: 4", "latent: 400")), Catch::Contains("model.latent: must be between 1 and 256, got 400"));
     CHECK_THAT(config_error_of(replaced(kGood, "labels: {red: 1}", "labels: {blue: 1}")), Catch::Contains("regularizers.1.labels.blue: names no label"));
     CHECK_THAT(config_error_of(replaced(kGood, "kind: separate", "kind: seperate")), Catch::Contains("unknown kind 'seperate'"));
     CHECK_THAT(config_error_of(replaced(kGood, "function: redness", "function: redish")), Catch::Contains("unknown label function 'redish'"));

@@ -19,16 +19,15 @@ using namespace sca;
 
 namespace {
 
-// Base model and labels; one regularizer appended per case.
-const char* kBase = R"(
-model: {latent: 5, hidden: 6, layers: 2}
-data: {grid: 4, batch: 9}
+// Labels and schedule of every fixture; one regularizer appended per case.
+const std::string kLabelsAndSchedule = R"(
 labels:
   red: {function: redness, power: 2, scale: 0.5}
   vib: {function: vibrancy, power: 1, scale: 0.5}
 schedule: {keyframes: [{step: 0, lr: 0.01}]}
 regularizers:
 )";
+const std::string kBase = "model: {latent: 5, hidden: 6, layers: 2}\ndata: {grid: 4, batch: 9}" + kLabelsAndSchedule;
 
 struct Case {
     const char* name;
@@ -58,8 +57,8 @@ struct Fixture {
     int B = 0;
 };
 
-Fixture make_fixture(const std::string& regularizer, unsigned seed) {
-    Fixture f{test::config_from(std::string(kBase) + regularizer + "\n"), {}, {}, {}, 0};
+Fixture make_fixture(const std::string& regularizer, unsigned seed, const std::string& base = kBase) {
+    Fixture f{test::config_from(base + regularizer + "\n"), {}, {}, {}, 0};
     const auto p = init_parameters(f.cfg.model, seed);
     f.params.assign(p.begin(), p.end());
     f.B = f.cfg.batch;
@@ -143,6 +142,45 @@ TEST_CASE("every regularizer's analytic gradient matches finite differences", "[
         }
         INFO(c.name);
         CHECK(exercised > 1e-4);
+    }
+}
+
+// A latent twice as wide as one 32-bit word of subspace dims (dims and
+// directions beyond the first 32), narrow elsewhere so the check stays cheap.
+const std::string kWideLatentBase = "model: {latent: 64, hidden: 3, layers: 1}\ndata: {grid: 4, batch: 5}" + kLabelsAndSchedule;
+
+// A 64-entry YAML list with a few non-zero entries on both sides of 32.
+std::string wide_vector() {
+    std::string v = "[";
+    for (int k = 0; k < 64; ++k) v += std::string(k ? ", " : "") + (k == 1 ? "0.5" : k == 40 ? "1" : k == 63 ? "-0.7" : "0");
+    return v + "]";
+}
+
+TEST_CASE("at K = 64 every regularizer's analytic gradient matches finite differences", "[gradient][latent]") {
+    const std::string v = wide_vector();
+    const std::string cases[] = {
+        "  - {name: r, kind: separate, power: 8, shift: true}",
+        "  - {name: r, kind: anchor, direction: " + v + ", labels: {red: 1}}",
+        "  - {name: r, kind: anchor, metric: euclidean, point: " + v + "}",
+        "  - {name: r, kind: anti-anchor, direction: " + v + ", hemi: false}",
+        "  - {name: r, kind: anti-anchor, axis: 50, sign: -1, hemi: false}",
+        "  - {name: r, kind: subspace, dims: [1, 33, 40, 63]}",
+        "  - {name: r, kind: anti-subspace, dims: [0, 35]}",
+        "  - {name: r, kind: unitarity}",
+    };
+    for (const std::string& c : cases) {
+        INFO(c);
+        const Fixture f = make_fixture(c, 11, kWideLatentBase);
+        REQUIRE(f.cfg.model.latent == 64);
+        const auto [value, analytic] = term_and_grad<double>(f, f.params);
+        const auto fd = finite_differences(f.params, [&](const std::vector<double>& p) { return term_value(f, p); });
+        double scale = 0;
+        for (double g : fd) scale = std::max(scale, std::abs(g));
+        INFO("term value " << value << ", largest gradient entry " << scale);
+        CHECK(scale > 1e-4);  // not vacuous
+        CHECK(relative_error(analytic, fd) < 1e-6);
+        std::vector<float> pf(f.params.begin(), f.params.end());
+        CHECK(relative_error(term_and_grad<float>(f, pf).second, fd) < 2e-3);
     }
 }
 
@@ -257,4 +295,16 @@ TEST_CASE("data from files: gradients with D != 3 and several concepts match fin
     total(pf, &gf);
     CHECK(relative_error(gf, fd) < 2e-3);
     std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("subspace dims past the first 32 select the right latent dims", "[loss][latent]") {
+    const Fixture f = make_fixture("  - {name: r, kind: subspace, dims: [1, 33, 63]}", 1, kWideLatentBase);
+    const RegParams& p = f.cfg.regularizers[0].params;
+    for (int k = 0; k < 64; ++k) CHECK(p.has_dim(k) == (k == 1 || k == 33 || k == 63));
+    // z = (e_32 + e_33) / sqrt 2: the subspace term counts only dim 32 (outside S).
+    std::vector<double> z(64, 0.0), dz(64, 0.0), dh(64, 0.0);
+    z[32] = z[33] = std::sqrt(0.5);
+    CHECK(sample_term(p, z.data(), z.data(), 64, 1.0, dz.data(), dh.data()) == Approx(0.5));
+    CHECK(dz[32] == Approx(2 * z[32]));
+    CHECK(dz[33] == 0.0);
 }

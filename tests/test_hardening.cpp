@@ -218,8 +218,8 @@ TEST_CASE("hostile safetensors headers are rejected before anything large is all
 
 TEST_CASE("the largest K, H, N, B and grid are checked at config time", "[hardening][limits]") {
     auto load = [](std::vector<std::string> o) { return load_experiment(test::experiment_path("anchored.yaml"), o); };
-    CHECK_THROWS_WITH(load({"model.latent=33", "regularizers.anchor.direction=[1]"}),
-                      Catch::Contains("model.latent: must be between 1 and 32, got 33"));
+    CHECK_THROWS_WITH(load({"model.latent=257", "regularizers.anchor.direction=[1]"}),
+                      Catch::Contains("model.latent: must be between 1 and 256, got 257"));
     CHECK_THROWS_WITH(load({"model.hidden=4097"}), Catch::Contains("model.hidden: must be between 1 and 4096"));
     CHECK_THROWS_WITH(load({"model.layers=17"}), Catch::Contains("model.layers: must be between 1 and 16"));
     CHECK_THROWS_WITH(load({"data.batch=65537"}), Catch::Contains("data.batch: must be between 1 and 65536"));
@@ -230,8 +230,15 @@ TEST_CASE("the largest K, H, N, B and grid are checked at config time", "[harden
                           Catch::Contains("64 GiB limit") && Catch::Contains("reduce model.hidden"));
     CHECK_NOTHROW(load({"model.hidden=1024", "model.layers=1", "data.batch=65536"}));
     CHECK_NOTHROW(load({"model.hidden=4096", "model.layers=2", "data.batch=1024"}));
-    CHECK_NOTHROW(load({"model.latent=32", "regularizers.anchor.direction=[1,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]",
-                        "evaluation.interventions.0.direction=[1,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]"}));
+    const auto one_hot = [](int K, int k) {
+        std::string v = "[";
+        for (int i = 0; i < K; ++i) v += std::string(i ? "," : "") + (i == k ? "1" : "0");
+        return v + "]";
+    };
+    const auto K256 = load({"model.latent=256", "regularizers.anchor.direction=" + one_hot(256, 255),
+                            "evaluation.interventions.0.direction=" + one_hot(256, 0)});
+    CHECK(K256.model.latent == 256);
+    CHECK(K256.regularizers[1].params.dir[255] == 1.0f);
 }
 
 TEST_CASE("a schedule.csv that is a device, not a file, is refused", "[hardening][config]") {

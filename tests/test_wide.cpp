@@ -5,12 +5,15 @@
 #include <catch2/catch.hpp>
 
 #include <climits>
+#include <cstdio>
+#include <cstdlib>
 #include <cmath>
 #include <random>
 #include <thread>
 #include <type_traits>
 
 #include "helpers.hpp"
+#include "host/train/blas.hpp"
 #include "host/train/cpu_net.hpp"
 #include "host/config/memory_check.hpp"
 #include "host/train/objective.hpp"
@@ -137,6 +140,56 @@ TEST_CASE("the GEMM path gives the same gradients when several threads train at 
         });
     for (auto& t : threads) t.join();
     for (const auto& g : together) CHECK(g == alone);
+}
+
+TEST_CASE("OpenBLAS SGEMM repeats bit for bit at one thread count and differs only in rounding across counts", "[wide][blas]") {
+    // B = 256 samples through a 768 -> 1024 layer: the forward GEMM and both
+    // backward ones (dW = dY^T X, dX = dY W), as host/train/gemm_layers.hpp calls them.
+    const int B = 256, in = 768, out = 1024;
+    std::mt19937 rng(5);
+    std::uniform_real_distribution<float> u(-1, 1);
+    std::vector<float> x(size_t(B) * in), w(size_t(out) * in), dy(size_t(B) * out);
+    for (auto* v : {&x, &w, &dy})
+        for (float& e : *v) e = u(rng);
+    auto products = [&](int threads) {
+        set_blas_threads(threads);
+        std::vector<float> y(size_t(B) * out), dw(w.size()), dx(x.size());
+        gemm(false, true, B, out, in, 1.0f, x.data(), in, w.data(), in, 0.0f, y.data(), out);
+        gemm(true, false, out, in, B, 1.0f, dy.data(), out, x.data(), in, 0.0f, dw.data(), in);
+        gemm(false, false, B, in, out, 1.0f, dy.data(), out, w.data(), in, 0.0f, dx.data(), in);
+        return std::vector<std::vector<float>>{y, dw, dx};
+    };
+    const int before = blas_threads();
+    const auto one = products(1), one_again = products(1), two = products(2), two_again = products(2);
+    set_blas_threads(before);
+    const bool repeats = one == one_again && two == two_again;  // not CHECK(a == b): Catch would print 10^6 floats
+    CHECK(repeats);
+    for (size_t t = 0; t < one.size(); ++t) {
+        size_t differ = 0;
+        double worst = 0, scale = 0;  // the largest difference against the largest entry: rounding only
+        for (size_t i = 0; i < one[t].size(); ++i) {
+            const double a = one[t][i], b = two[t][i];
+            scale = std::max(scale, std::abs(a));
+            if (a != b) ++differ, worst = std::max(worst, std::abs(a - b));
+        }
+        worst /= scale;
+        std::printf("GEMM %zu: %zu of %zu entries differ between 1 and 2 BLAS threads, largest by %.2g of the largest entry\n",
+                    t, differ, one[t].size(), worst);
+        CHECK(worst < 1e-5);
+    }
+}
+
+TEST_CASE("runs trained side by side get one BLAS thread each, unless OPENBLAS_NUM_THREADS is set", "[wide][blas]") {
+    const int before = blas_threads();
+    {
+        const BlasThreadsForJobs alone(1);
+        CHECK(blas_threads() == before);
+    }
+    {
+        const BlasThreadsForJobs side_by_side(3);
+        CHECK(blas_threads() == (std::getenv("OPENBLAS_NUM_THREADS") ? before : 1));
+    }
+    CHECK(blas_threads() == before);
 }
 
 TEST_CASE("the paper's models stay on the hand-written loops and wide.yaml's all take the GEMM", "[wide]") {

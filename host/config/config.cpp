@@ -33,21 +33,19 @@ std::vector<float> read_vector(MapReader& m, const std::string& key, int K, cons
     return std::vector<float>(d.begin(), d.end());
 }
 
-uint32_t read_dims(MapReader& m, const std::string& key, int K) {
+void read_dims(MapReader& m, const std::string& key, int K, RegParams& params) {
     YAML::Node n = m.node(key);
     if (!n.IsDefined() || n.IsNull()) m.ctx().fail(n, m.path(key), "is missing (expected a list of latent dims)");
     if (!n.IsSequence() || n.size() == 0)
         m.ctx().fail(n, m.path(key), "expected a non-empty list of latent dims, got " + describe(n));
-    uint32_t mask = 0;
     for (size_t i = 0; i < n.size(); ++i) {
         const std::string p = m.path(key) + "." + std::to_string(i);
         const int d = MapReader::as<int>(m.ctx(), n[i], p);
         if (d < 0 || d >= K)
             m.ctx().fail(n[i], p, "dim " + std::to_string(d) + " is out of range [0, " + std::to_string(K) + ")");
-        if (mask & (1u << d)) m.ctx().fail(n[i], p, "dim " + std::to_string(d) + " is listed twice");
-        mask |= 1u << d;
+        if (params.has_dim(d)) m.ctx().fail(n[i], p, "dim " + std::to_string(d) + " is listed twice");
+        params.add_dim(d);
     }
-    return mask;
 }
 
 LabelFunction parse_label_function(MapReader& m, const std::string& f) {
@@ -160,7 +158,7 @@ RegularizerSpec parse_regularizer(const ConfigContext& ctx, const YAML::Node& no
         allowed += ", direction, hemi";
     } else if (r.kind == "subspace" || r.kind == "anti-subspace") {
         p.kind = r.kind == "subspace" ? RegKind::Subspace : RegKind::AntiSubspace;
-        p.dims = read_dims(m, "dims", K);
+        read_dims(m, "dims", K, p);
         allowed += ", dims";
     } else if (r.kind == "unitarity") {
         p.kind = RegKind::Unitarity;

@@ -15,6 +15,7 @@
 #include "host/io/atomic_file.hpp"
 #include "host/io/errors.hpp"
 #include "host/io/thread_pool.hpp"
+#include "host/train/blas.hpp"
 #include "host/eval/evaluation.hpp"
 #include "host/train/run.hpp"
 #include "host/eval/selection.hpp"
@@ -99,7 +100,10 @@ std::string run_paper(const PaperOptions& o) {
             if (!o.quiet && (d % 10 == 0 || d == jobs.size())) std::fprintf(stderr, "\rpaper: %zu/%zu runs", d, jobs.size());
         }
     };
-    run_threads(threads, worker);
+    {
+        const BlasThreadsForJobs one_blas_thread_per_run(std::min(threads, int(jobs.size())));
+        run_threads(threads, worker);
+    }
     if (!o.quiet) std::fprintf(stderr, "\n");
     if (!first_error.empty()) throw std::runtime_error(first_error);
     const double train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

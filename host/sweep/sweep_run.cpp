@@ -21,6 +21,7 @@
 #include "host/io/errors.hpp"
 #include "host/eval/evaluation.hpp"
 #include "host/io/progress.hpp"
+#include "host/train/blas.hpp"
 #include "host/train/run.hpp"
 #include "host/sweep/sweep_gpu.hpp"
 #include "host/io/thread_pool.hpp"
@@ -377,7 +378,10 @@ SweepReport run_planned_sweep(const SweepSpec& spec, const std::vector<SweepRun>
             if (stopping) break;
         }
     }
-    if (!cpu_runs.empty() && !stopping) run_threads(threads, cpu_worker);
+    if (!cpu_runs.empty() && !stopping) {
+        const BlasThreadsForJobs one_blas_thread_per_run(std::min(threads, int(cpu_runs.size())));
+        run_threads(threads, cpu_worker);
+    }
     if (stopping) throw IoError(fatal + "; the sweep stopped (rerun it once the folder is writable: finished runs are kept)");
     report.trained = done - report.failures.size();
     report.seconds = since(start);

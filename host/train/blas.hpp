@@ -23,4 +23,20 @@ int blas_threads();
 void set_blas_threads(int n);
 const char* blas_name();  // e.g. "OpenBLAS 0.3.21 (pthreads)"
 
+// While `jobs` runs train at once (sweep --jobs, paper), each run's GEMMs
+// use one BLAS thread: N runs with a BLAS thread per core each would put
+// N x cores threads on the cores. An OPENBLAS_NUM_THREADS the user set is
+// kept as it is. The previous count comes back when this goes out of scope
+// (the count is process-wide: make one before starting the jobs).
+class BlasThreadsForJobs {
+public:
+    explicit BlasThreadsForJobs(int jobs);
+    ~BlasThreadsForJobs();
+    BlasThreadsForJobs(const BlasThreadsForJobs&) = delete;
+    BlasThreadsForJobs& operator=(const BlasThreadsForJobs&) = delete;
+
+private:
+    int previous_ = 0;  // 0: unchanged
+};
+
 }  // namespace sca

@@ -55,7 +55,7 @@ SCA_HD void shared_math_cases(uint32_t* w, float* v) {
         RegParams p;
         p.kind = RegKind(kind);
         p.hemi = kind % 2 == 0;
-        p.dims = 0b101u;
+        p.dims[0] = 0b101u;
         for (int k = 0; k < 5; ++k) p.dir[k] = k == 0 ? 1.0f : (k == 3 ? -0.5f : 0.0f);
         float dz[5] = {}, dh[5] = {};
         v[nv++] = sample_term(p, z, h, 5, 0.7f, dz, dh);

@@ -177,6 +177,24 @@ TEST_CASE("cuBLAS path: the paper's small shape matches the CPU", "[gpu][wide]")
     compare_evaluation(cfg, initial_state(cfg), 3);
 }
 
+TEST_CASE("cuBLAS path: a 64-wide latent (past the fused kernel's limit) matches the CPU", "[gpu][wide][latent]") {
+    std::string dir = "[";
+    for (int k = 0; k < 64; ++k) dir += std::string(k ? "," : "") + (k == 40 ? "1" : k == 2 ? "0.5" : "0");
+    const ExperimentConfig cfg = parse_experiment(
+        "seed: 2\nmodel: {latent: 64, hidden: 6, layers: 1}\ndata: {grid: 4, batch: 8}\n"
+        "labels:\n  red: {function: redness, power: 2, scale: 0.5}\n"
+        "regularizers:\n"
+        "  - {name: separate, kind: separate, power: 10}\n"
+        "  - {name: anchor, kind: anchor, direction: " + dir + "]}\n"
+        "  - {name: anti, kind: anti-anchor, axis: 50, hemi: false}\n"
+        "  - {name: subspace, kind: subspace, dims: [1, 33, 63]}\n"
+        "  - {name: unit, kind: unitarity}\n"
+        "schedule: {keyframes: [{step: 0, lr: 0.01, separate: 0.1, anchor: 0.1, anti: 0.1, subspace: 0.1, unit: 0.1}]}\n",
+        "latent64.yaml");
+    CHECK_THAT(cuda::fused_refusal(cfg), Catch::Contains("model.latent") && Catch::Contains("at most 32"));
+    compare_evaluation(cfg, initial_state(cfg), 1);  // on the cuBLAS path, where fused_refusal sends it
+}
+
 TEST_CASE("cuBLAS path: several training steps match the CPU backend, losses and weights", "[gpu][wide][training]") {
     const WideData data(64);
     compare_training(data.config(96, 1, 64), gpu_test::sized(10, 6));
