@@ -7,7 +7,8 @@ by side do not):
     [M, out, in], bmm), first checked equal model by model to the plain loop,
   - `sca train experiments/isolated.yaml`: its training alone (sca_bench_cpu,
     no files) and the whole process,
-  - `sca sweep experiments/sweeps/isolated-seeds.yaml --jobs 1`, per model.
+  - `sca sweep experiments/sweeps/isolated-seeds.yaml --jobs 1`, per model, with
+    its eight runs per thread in SIMD lanes (the default) and with --no-lanes.
 PyTorch runs with one thread (torch.set_num_threads(1)); sca trains on one.
     python3 bench/compare.py [--build build] [--quick] [--large] [--json OUT]
 Each row has wall and CPU time (CPU time is what to read on a shared,
@@ -54,12 +55,12 @@ def sca_train_s(sca, work, reps):
     return statistics.median(walls), statistics.median(cpus)
 
 
-def sca_sweep_s(sca, work, reps):
+def sca_sweep_s(sca, work, reps, extra=()):
     """Wall and CPU seconds of the whole 60-seed sweep with one job (the least CPU of reps)."""
     best = None
     for r in range(reps):
         out = os.path.join(work, f"sweep{r}")
-        w, c = timed([sca, "sweep", "experiments/sweeps/isolated-seeds.yaml", "--out", out, "--jobs", "1", "-q"])
+        w, c = timed([sca, "sweep", "experiments/sweeps/isolated-seeds.yaml", "--out", out, "--jobs", "1", "-q", *extra])
         n = sum(os.path.exists(os.path.join(out, "runs", d, "sweep_done.json")) for d in os.listdir(os.path.join(out, "runs")))
         if best is None or c < best[1]: best = (w, c, n)
         shutil.rmtree(out)
@@ -145,9 +146,10 @@ def main():
     try:
         process = sca_train_s(sca, work, 3 if a.quick else 7)
         sweep_wall, sweep_cpu, n = sca_sweep_s(sca, work, 1 if a.quick else 2)
+        alone_wall, alone_cpu, n_alone = sca_sweep_s(sca, work, 1 if a.quick else 2, ["--no-lanes"])
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    assert n == M, f"the sweep finished {n} of {M} runs"
+    assert n == M and n_alone == M, f"the sweeps finished {n} and {n_alone} of {M} runs"
 
     # (wall, CPU) seconds per run or per model
     rows = {
@@ -156,6 +158,7 @@ def main():
         "sca training alone (sca_bench_cpu, no files)": (training_ms[0] / 1e3, training_ms[1] / 1e3),
         "sca train: the whole process": process,
         f"sca sweep --jobs 1, per model of {M}": (sweep_wall / M, sweep_cpu / M),
+        f"sca sweep --jobs 1 --no-lanes, per model of {M}": (alone_wall / M, alone_cpu / M),
     }
     print(f"\nmachine: {platform.node()}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; "
           f"torch {torch.__version__}, 1 thread" + (f"; PyTorch timed on every {stride}th step, scaled" if stride > 1 else ""))
@@ -167,6 +170,8 @@ def main():
         "plain loop / sca train process": (r[0], r[3]),
         "sca train process / its training": (r[3], r[2]),
         "batched PyTorch / sca sweep, per model": (r[1], r[4]),
+        "batched PyTorch / sca sweep --no-lanes": (r[1], r[5]),
+        "sca sweep --no-lanes / sca sweep (lanes)": (r[5], r[4]),
         "plain loop / batched PyTorch, per model": (r[0], r[1]),
     }
     ratios = {k: (a[0] / b[0], a[1] / b[1]) for k, (a, b) in ratios.items()}

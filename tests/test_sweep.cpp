@@ -369,3 +369,36 @@ slurm: {partition: gpu, gpus: 1, cpus: 4, time: "00:10:00", shards: 4, options: 
     spec.slurm.shards = 50;
     CHECK(write_slurm_scripts(spec, 10, (t.path / "out").string(), "sca").shards == 10);
 }
+
+TEST_CASE("a CPU sweep in SIMD lanes writes and collects what it does with --no-lanes", "[sweep][lanes]") {
+    TempDir t("lanes");
+    // Ten runs: a lane group of eight and one of two; the learning rates differ per run.
+    const std::string file = t.write("s.yaml", "base: tiny.yaml\naxes:\n  - schedule.keyframes.2.lr: [0.05, 0.04]\n  - seed: 0..4\n");
+    SweepOptions o = test::quiet_cpu_sweep(file, (t.path / "lanes").string());
+    run_sweep(o);
+    o.out = (t.path / "alone").string();
+    o.lanes = false;
+    run_sweep(o);
+    const CollectResult lanes = collect_sweep({(t.path / "lanes").string(), "", ""});
+    const CollectResult alone = collect_sweep({(t.path / "alone").string(), "", ""});
+    REQUIRE(lanes.header == alone.header);
+    REQUIRE(lanes.rows.size() == 10);
+    const auto time_col = size_t(std::find(lanes.header.begin(), lanes.header.end(), "wall_seconds") - lanes.header.begin());
+    for (size_t i = 0; i < lanes.rows.size(); ++i) {
+        auto a = lanes.rows[i], b = alone.rows[i];
+        a.at(time_col) = b.at(time_col) = "";
+        CHECK(a == b);
+    }
+    // Every file of every run but its done marker (which holds times) is the same, byte for byte.
+    size_t compared = 0;
+    for (const auto& d : fs::directory_iterator(t.path / "lanes" / sweep_files::kRuns))
+        for (const auto& f : fs::recursive_directory_iterator(d.path())) {
+            if (!f.is_regular_file() || f.path().filename() == sweep_files::kDone) continue;
+            const fs::path other = t.path / "alone" / fs::relative(f.path(), t.path / "lanes");
+            INFO(f.path().string());
+            REQUIRE(fs::exists(other));
+            CHECK(read_file(f.path().string()) == read_file(other.string()));
+            ++compared;
+        }
+    CHECK(compared >= 30);
+}

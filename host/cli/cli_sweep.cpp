@@ -17,7 +17,7 @@ void add_sweep_command(CLI::App& app, CommandAction& action) {
     struct Args {
         std::string file, out, shard = "0/1", backend = "auto";
         int jobs = 0, max_runs = -1, gpu_group = 512;
-        bool quiet = false, plan = false, slurm = false, submit = false;
+        bool quiet = false, plan = false, slurm = false, submit = false, no_lanes = false;
         std::string partition, time, job_name;
         int gpus = -1, cpus = -1, shards = -1;
         std::vector<std::string> sbatch_options;
@@ -31,6 +31,7 @@ void add_sweep_command(CLI::App& app, CommandAction& action) {
     cmd->add_option("--max-runs", a->max_runs, "stop after starting this many runs (the rest stay for a rerun)")
         ->check(CLI::NonNegativeNumber);
     cmd->add_option("--gpu-group", a->gpu_group, "at most this many models per many-models GPU launch")->check(CLI::Range(1, 1 << 20));
+    cmd->add_flag("--no-lanes", a->no_lanes, "CPU: train every run alone, not eight compatible runs per thread in SIMD lanes");
     cmd->add_flag("--plan", a->plan, "print the expanded runs (index, id, overrides) and train nothing");
     cmd->add_flag("--quiet,-q", a->quiet, "no progress line");
     cmd->add_flag("--slurm", a->slurm, "write OUT/slurm/sweep.sbatch (a job array over shards) and collect.sbatch");
@@ -100,6 +101,7 @@ void add_sweep_command(CLI::App& app, CommandAction& action) {
             o.backend = a->backend;
             o.max_runs = a->max_runs;
             o.gpu_group = a->gpu_group;
+            o.lanes = !a->no_lanes;
             o.quiet = a->quiet;
             const SweepReport r = run_sweep(o);
             for (const auto& f : r.failures) std::fprintf(stderr, "failed: %s\n", f.c_str());

@@ -8,12 +8,6 @@
 
 namespace sca {
 
-struct GroupRunResult {
-    std::vector<StepRecord> log;               // steps 0..T
-    std::vector<ValidationRecord> validation;  // every T/10 steps and at T
-    TrainState state;                          // after step T
-};
-
 // Empty if a and b can train in one launch; otherwise what differs.
 std::string gpu_group_incompatibility(const ExperimentConfig& a, const ExperimentConfig& b);
 

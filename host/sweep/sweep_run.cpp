@@ -22,6 +22,7 @@
 #include "host/eval/evaluation.hpp"
 #include "host/io/progress.hpp"
 #include "host/train/blas.hpp"
+#include "host/train/lane_trainer.hpp"
 #include "host/train/run.hpp"
 #include "host/sweep/sweep_gpu.hpp"
 #include "host/io/thread_pool.hpp"
@@ -63,6 +64,34 @@ bool same_label_colours(const ExperimentConfig& a, const ExperimentConfig& b) {
 }  // namespace
 
 namespace {
+
+// The CPU's work: groups of up to eight runs that can share SIMD lanes (in
+// plan order, each joining the first open group it fits), and single runs.
+std::vector<std::vector<const SweepRun*>> cpu_work_items(const std::vector<const SweepRun*>& runs, bool lanes) {
+    std::vector<std::pair<ExperimentConfig, std::vector<const SweepRun*>>> open;
+    std::vector<std::vector<const SweepRun*>> items;
+    for (const SweepRun* r : runs) {
+        std::optional<ExperimentConfig> cfg;
+        if (lanes) try {
+                cfg = parse_experiment(r->config_text, r->base);
+            } catch (const std::exception&) {  // training it alone reports the error
+            }
+        if (!cfg || !lane_refusal(*cfg).empty()) {
+            items.push_back({r});
+            continue;
+        }
+        bool placed = false;
+        for (auto& [head, members] : open)
+            if (members.size() < size_t(kLaneGroupSize) && lane_group_incompatibility(head, *cfg).empty()) {
+                members.push_back(r);
+                placed = true;
+                break;
+            }
+        if (!placed) open.push_back({std::move(*cfg), {r}});
+    }
+    for (auto& [head, members] : open) items.push_back(std::move(members));
+    return items;
+}
 
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
@@ -317,9 +346,9 @@ SweepReport run_planned_sweep(const SweepSpec& spec, const std::vector<SweepRun>
     std::vector<const SweepRun*> cpu_runs;  // the CPU path's runs (on a GPU: those the fused trainer cannot take)
     if (!gpu) cpu_runs = todo;
     else cpu_runs = gpu_refused;
-    auto cpu_worker = [&] {
-        for (size_t i = next++; i < cpu_runs.size() && !stopping; i = next++) {
-            const SweepRun& r = *cpu_runs[i];
+    // One run on the CPU through run.cpp (a run that cannot join a lane group,
+    // or whose lanes stopped at a non-finite step: this path names the cause).
+    auto train_alone = [&](const SweepRun& r) {
             try {
                 const DeferredSync deferred;
                 const ExperimentConfig cfg = parse_experiment(r.config_text, r.base);
@@ -336,6 +365,42 @@ SweepReport run_planned_sweep(const SweepSpec& spec, const std::vector<SweepRun>
                 fail(r, e.what());
             }
             progress.tick(++done, report.failures.size());
+    };
+    // Up to eight compatible runs in the lanes of one CPU thread (host/train/lane_trainer.hpp).
+    auto train_in_lanes = [&](const std::vector<const SweepRun*>& group) {
+        std::vector<ExperimentConfig> configs;
+        std::vector<GroupRunResult> results;
+        const auto t0 = Clock::now();
+        try {
+            for (const SweepRun* r : group) configs.push_back(parse_experiment(r->config_text, r->base));
+            results = train_lane_group(configs);
+        } catch (const std::exception&) {
+            for (const SweepRun* r : group) train_alone(*r);  // which reports each run's own error
+            return;
+        }
+        const double per_run = since(t0) / double(group.size());
+        for (size_t m = 0; m < group.size() && !stopping; ++m) {
+            const SweepRun& r = *group[m];
+            if (results[m].state.next_step != configs[m].last_step() + 1) {
+                train_alone(r);
+                continue;
+            }
+            try {
+                const DeferredSync deferred;
+                write_run_outputs(configs[m], sweep_run_dir(o.out, r.id), results[m].log, results[m].validation,
+                                  results[m].state, "cpu", spec.train_log_every);
+                finish_run(r, configs[m], "cpu", per_run);
+            } catch (const std::exception& e) {
+                fail(r, e.what());
+            }
+            progress.tick(++done, report.failures.size());
+        }
+    };
+    std::vector<std::vector<const SweepRun*>> cpu_items;  // filled once the GPU is done with its groups
+    auto cpu_worker = [&] {
+        for (size_t i = next++; i < cpu_items.size() && !stopping; i = next++) {
+            if (cpu_items[i].size() == 1) train_alone(*cpu_items[i].front());
+            else train_in_lanes(cpu_items[i]);
         }
     };
     if (gpu) {
@@ -379,7 +444,8 @@ SweepReport run_planned_sweep(const SweepSpec& spec, const std::vector<SweepRun>
         }
     }
     if (!cpu_runs.empty() && !stopping) {
-        const BlasThreadsForJobs one_blas_thread_per_run(std::min(threads, int(cpu_runs.size())));
+        cpu_items = cpu_work_items(cpu_runs, o.lanes);
+        const BlasThreadsForJobs one_blas_thread_per_run(std::min(threads, int(cpu_items.size())));
         run_threads(threads, cpu_worker);
     }
     if (stopping) throw IoError(fatal + "; the sweep stopped (rerun it once the folder is writable: finished runs are kept)");

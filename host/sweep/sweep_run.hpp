@@ -32,6 +32,7 @@ struct SweepOptions {
     std::string backend = "auto";  // auto (GPU if present), cpu or cuda
     int max_runs = -1;            // stop starting runs after this many finished (-1: all); tests and time boxes
     int gpu_group = 512;          // models per many-models launch
+    bool lanes = true;            // CPU: train compatible runs eight at a time in SIMD lanes (bit-identical)
     bool quiet = false;
 };
 

@@ -33,6 +33,14 @@ struct ValidationRecord {
     std::vector<double> reg;  // every regularizer, exact labels, unweighted
 };
 
+// One run trained start to end by a many-models trainer (GPU or CPU lanes):
+// what run.cpp's own loop would have recorded for it.
+struct GroupRunResult {
+    std::vector<StepRecord> log;               // steps 0..T
+    std::vector<ValidationRecord> validation;  // every T/10 steps and at T
+    TrainState state;                          // after step T
+};
+
 class Backend {
 public:
     virtual ~Backend() = default;

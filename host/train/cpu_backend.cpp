@@ -4,12 +4,8 @@
 #include <limits>
 #include <string>
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <pmmintrin.h>
-#include <xmmintrin.h>
-#endif
-
 #include "host/train/adam.hpp"
+#include "host/train/flush_denormals.hpp"
 #include "host/train/backend.hpp"
 #include "host/config/checkpoint.hpp"
 #include "host/config/dataset.hpp"
@@ -19,26 +15,6 @@
 namespace sca {
 
 namespace {
-
-// Separation powers underflow into subnormals, which are very slow on x86
-// (docs/method.md §9); flushing them changes no result and is deterministic.
-class FlushDenormals {
-public:
-    FlushDenormals() {
-#if defined(__x86_64__) || defined(__i386__)
-        saved_ = _mm_getcsr();
-        _mm_setcsr(saved_ | 0x8040);  // FTZ | DAZ
-#endif
-    }
-    ~FlushDenormals() {
-#if defined(__x86_64__) || defined(__i386__)
-        _mm_setcsr(saved_);
-#endif
-    }
-
-private:
-    unsigned saved_ = 0;
-};
 
 class CpuBackend final : public Backend {
 public:

@@ -15,6 +15,7 @@
 #include "host/train/gelu.hpp"
 #include "host/train/gemm_layers.hpp"
 #include "host/train/lane_math.hpp"
+#include "host/train/simd_lanes.hpp"
 #include "host/config/model_shape.hpp"
 
 namespace sca {
@@ -27,7 +28,8 @@ public:
     CpuNet(const ModelShape& shape, int max_batch, int gemm_min_width = kGemmMinWidth)
         : shape_(shape), layers_(linear_layers(shape)), param_count_(parameter_count(shape)), max_batch_(max_batch) {
         const size_t n = layers_.size();
-        for (const auto& L : layers_) gemm_.push_back(takes_gemm(L, gemm_min_width));
+        // Lanes (simd_lanes.hpp) keep every layer on the loops below: the BLAS has no 8-models-per-lane GEMM.
+        for (const auto& L : layers_) gemm_.push_back(!is_lanes_v<T> && takes_gemm(L, gemm_min_width));
         inputs_.resize(n + 1);
         pre_.resize(n);
         deriv_.resize(n);
@@ -103,7 +105,8 @@ private:
     void linear_forward(const T* params, int l, T* out) {
         const LinearLayer& L = layers_[l];
         const int B = batch_;
-        if (gemm_[l]) return gemm_linear_forward(L, params, inputs_[l].data(), B, pre_[l].data(), out, deriv_[l].data());
+        if constexpr (!is_lanes_v<T>)
+            if (gemm_[l]) return gemm_linear_forward(L, params, inputs_[l].data(), B, pre_[l].data(), out, deriv_[l].data());
         const T* W = params + L.weight;
         const T* bias = params + L.bias;
         const T* x = inputs_[l].data();
@@ -117,7 +120,7 @@ private:
                 for (int i = 0; i < L.in; ++i) {
                     const T w = W[size_t(o) * L.in + i];
                     const T* xi = x + size_t(i) * B + b0;
-                    for (int j = 0; j < kBlock; ++j) acc[j] += w * xi[j];
+                    for (int j = 0; j < kBlock; ++j) acc[j] = fmadd(w, xi[j], acc[j]);
                 }
                 std::copy(acc, acc + kBlock, a + size_t(o) * B + b0);
             }
@@ -127,7 +130,7 @@ private:
             for (int i = 0; i < L.in; ++i) {
                 const T w = W[size_t(o) * L.in + i];
                 const T* xi = x + size_t(i) * B;
-                for (int b = b0; b < B; ++b) ao[b] += w * xi[b];
+                for (int b = b0; b < B; ++b) ao[b] = fmadd(w, xi[b], ao[b]);
             }
         }
         if (L.gelu_after) gelu_with_derivative(a, out, deriv_[l].data(), size_t(L.out) * B);
@@ -138,12 +141,13 @@ private:
         const LinearLayer& L = layers_[l];
         const int B = batch_;
         T* dy = grad_a_.data();
-        if (gemm_[l]) {
-            gemm_linear_backward(L, params, inputs_[l].data(), B, dy, L.gelu_after ? deriv_[l].data() : nullptr, grad,
-                                 l == 0 ? nullptr : grad_b_.data());
-            if (l != 0) std::swap(grad_a_, grad_b_);
-            return;
-        }
+        if constexpr (!is_lanes_v<T>)
+            if (gemm_[l]) {
+                gemm_linear_backward(L, params, inputs_[l].data(), B, dy, L.gelu_after ? deriv_[l].data() : nullptr, grad,
+                                     l == 0 ? nullptr : grad_b_.data());
+                if (l != 0) std::swap(grad_a_, grad_b_);
+                return;
+            }
         if (L.gelu_after) {
             const T* d = deriv_[l].data();
             for (size_t i = 0; i < size_t(L.out) * B; ++i) dy[i] *= d[i];
@@ -178,7 +182,7 @@ private:
                 for (int b = 0; b < B; ++b) {
                     const T d = dyo[b];
                     const T* xb = xt + size_t(b) * kNarrow;
-                    for (int i = 0; i < kNarrow; ++i) acc[i] += d * xb[i];
+                    for (int i = 0; i < kNarrow; ++i) acc[i] = fmadd(d, xb[i], acc[i]);
                 }
                 for (int i = 0; i < L.in; ++i) grad[L.weight + size_t(o) * L.in + i] += acc[i];
             }
@@ -196,7 +200,7 @@ private:
                 for (int o = 0; o < L.out; ++o) {
                     const T w = W[size_t(o) * L.in + i];
                     const T* dyo = dy + size_t(o) * B + b0;
-                    for (int j = 0; j < kBlock; ++j) acc[j] += w * dyo[j];
+                    for (int j = 0; j < kBlock; ++j) acc[j] = fmadd(w, dyo[j], acc[j]);
                 }
                 std::copy(acc, acc + kBlock, dx + size_t(i) * B + b0);
             }
@@ -206,7 +210,7 @@ private:
             for (int o = 0; o < L.out; ++o) {
                 const T w = W[size_t(o) * L.in + i];
                 const T* dyo = dy + size_t(o) * B;
-                for (int b = b0; b < B; ++b) dxi[b] += w * dyo[b];
+                for (int b = b0; b < B; ++b) dxi[b] = fmadd(w, dyo[b], dxi[b]);
             }
         }
         std::swap(grad_a_, grad_b_);
@@ -220,8 +224,8 @@ private:
         T* inv = inv_norm_.data();
         std::fill(inv, inv + B, T(0));
         for (int k = 0; k < K; ++k)
-            for (int b = 0; b < B; ++b) inv[b] += h[size_t(k) * B + b] * h[size_t(k) * B + b];
-        for (int b = 0; b < B; ++b) inv[b] = T(1) / std::max(T(std::sqrt(inv[b])), T(kNormFloor));
+            for (int b = 0; b < B; ++b) inv[b] = fmadd(h[size_t(k) * B + b], h[size_t(k) * B + b], inv[b]);
+        for (int b = 0; b < B; ++b) inv[b] = T(1) / lane_max(lane_sqrt(inv[b]), T(kNormFloor));
         for (int k = 0; k < K; ++k)
             for (int b = 0; b < B; ++b) z[size_t(k) * B + b] = h[size_t(k) * B + b] * inv[b];
     }
@@ -238,11 +242,11 @@ private:
                 r2 += h[size_t(k) * B + b] * h[size_t(k) * B + b];
                 zdz += z[size_t(k) * B + b] * g[size_t(k) * B + b];
             }
-            const bool clamped = T(std::sqrt(r2)) <= T(kNormFloor);
+            const auto clamped = lane_sqrt(r2) <= T(kNormFloor);
             const T inv = inv_norm_[b];
             for (int k = 0; k < K; ++k) {
                 T& gk = g[size_t(k) * B + b];
-                gk = clamped ? gk * inv : (gk - z[size_t(k) * B + b] * zdz) * inv;
+                gk = select(clamped, gk * inv, (gk - z[size_t(k) * B + b] * zdz) * inv);
             }
         }
     }

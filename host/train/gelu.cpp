@@ -71,4 +71,16 @@ void gelu_with_derivative<float>(const float* x, float* y, float* dy, size_t n) 
     for (; i < n; ++i) gelu_erfc(x[i], y[i], dy[i]);
 }
 
+void gelu_with_derivative(const F8* x, F8* y, F8* dy, size_t n) {
+    size_t vec = 0;
+#ifdef SCA_GELU_AVX2
+    vec = n - n % 8;
+#endif
+    const auto* xf = reinterpret_cast<const float*>(x);
+    auto* yf = reinterpret_cast<float*>(y);
+    auto* dyf = reinterpret_cast<float*>(dy);
+    gelu_with_derivative<float>(xf, yf, dyf, vec * F8::kLanes);
+    for (size_t i = vec * F8::kLanes; i < n * F8::kLanes; ++i) gelu_erfc(xf[i], yf[i], dyf[i]);
+}
+
 }  // namespace sca

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstddef>
 
+#include "host/train/simd_lanes.hpp"
+
 namespace sca {
 
 template <class T>
@@ -20,5 +22,10 @@ void gelu_with_derivative(const T* x, T* y, T* dy, size_t n) {
 // than 1 + erf(x / sqrt 2) in the negative tail, where that cancels.
 template <>
 void gelu_with_derivative<float>(const float* x, float* y, float* dy, size_t n);
+
+// Lanes: element i of every model is element i of its single run, so the
+// first n - n % 8 elements take the AVX2 form and the rest the scalar one,
+// as gelu_with_derivative<float> splits a single run's n elements.
+void gelu_with_derivative(const F8* x, F8* y, F8* dy, size_t n);
 
 }  // namespace sca

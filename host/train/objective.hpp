@@ -30,9 +30,12 @@ public:
 
     // Forward through `net`, every term with a non-zero weight (every term if
     // all_terms), and, if grad is not null, the full gradient into grad.
-    // x: [D][B]; labels: [L][B].
-    LossTerms<T> evaluate(CpuNet<T>& net, const T* params, const T* x, const float* labels, int B,
-                          const std::vector<float>& weights, T* grad, bool all_terms = false) {
+    // x: [D][B]; labels: [L][B]. With T = F8 (lanes, simd_lanes.hpp) labels and
+    // weights are F8 too, one model per lane; a term is skipped only where
+    // every lane's weight is 0 (a 0-weight lane adds exact zeros).
+    template <class Label = float, class Weights = std::vector<float>>
+    LossTerms<T> evaluate(CpuNet<T>& net, const T* params, const T* x, const Label* labels, int B,
+                          const Weights& weights, T* grad, bool all_terms = false) {
         LossTerms<T> out;
         out.reg.assign(regs_.size(), T(0));
         out.computed.assign(regs_.size(), false);
@@ -60,7 +63,7 @@ public:
         bool any_dh = false;
         for (size_t r = 0; r < regs_.size(); ++r) {
             const T w = T(weights[r]);
-            if (w == T(0) && !all_terms) continue;
+            if (all_lanes(w == T(0)) && !all_terms) continue;
             out.computed[r] = true;
             if (!reduction_weights(regs_[r], labels, B)) continue;  // no labelled sample: L_r = 0
             out.reg[r] = regs_[r].params.kind == RegKind::Separate
@@ -84,7 +87,8 @@ public:
 
 private:
     // omega_i: 1/B without labels, else a_i / (sum a + eps). False if all zero.
-    bool reduction_weights(const RegularizerSpec& r, const float* labels, int B) {
+    template <class Label>
+    bool reduction_weights(const RegularizerSpec& r, const Label* labels, int B) {
         if (r.affinities.empty()) {
             std::fill(omega_.begin(), omega_.begin() + B, T(1) / T(B));
             return true;
@@ -93,22 +97,45 @@ private:
         for (int i = 0; i < B; ++i) {
             T a = 0;
             for (const auto& [label, f] : r.affinities) a += T(labels[size_t(label) * B + i]) * T(f);
-            a = a < T(0) ? T(0) : (a > T(1) ? T(1) : a);
+            a = select(a < T(0), T(0), select(a > T(1), T(1), a));
             omega_[i] = a;
             sum += a;
         }
-        if (sum == T(0)) return false;
+        if (all_lanes(sum == T(0))) return false;  // a lane whose sum is 0 gets omega 0: exact zeros
         const T inv = T(1) / (sum + T(kLabelEps));
         for (int i = 0; i < B; ++i) omega_[i] *= inv;
         return true;
     }
 
     T per_sample(const RegParams& p, int B, T w) {
-        T L = 0;
+        if constexpr (is_lanes_v<T>) {
+            // sample_term branches per model: each lane through the float code.
+            T L = 0;
+            for (int m = 0; m < T::kLanes; ++m) L[m] = per_sample_lane(p, B, w[m], m);
+            return L;
+        } else {
+            T L = 0;
+            for (int i = 0; i < B; ++i) {
+                if (omega_[i] == T(0)) continue;
+                const size_t o = size_t(i) * K_;
+                L += omega_[i] * sample_term(p, &z_[o], &h_[o], K_, w * omega_[i], &dz_[o], &dh_[o]);
+            }
+            return L;
+        }
+    }
+
+    // per_sample's float loop on lane m of every sample.
+    float per_sample_lane(const RegParams& p, int B, float w, int m) {
+        float L = 0;
         for (int i = 0; i < B; ++i) {
-            if (omega_[i] == T(0)) continue;
+            const float omega = lane(omega_[i], m);
+            if (omega == 0.0f) continue;
             const size_t o = size_t(i) * K_;
-            L += omega_[i] * sample_term(p, &z_[o], &h_[o], K_, w * omega_[i], &dz_[o], &dh_[o]);
+            float z[kMaxLatent], h[kMaxLatent], dz[kMaxLatent], dh[kMaxLatent];
+            for (int k = 0; k < K_; ++k)
+                z[k] = lane(z_[o + k], m), h[k] = lane(h_[o + k], m), dz[k] = lane(dz_[o + k], m), dh[k] = lane(dh_[o + k], m);
+            L += omega * sample_term(p, z, h, K_, w * omega, dz, dh);
+            for (int k = 0; k < K_; ++k) lane(dz_[o + k], m) = dz[k], lane(dh_[o + k], m) = dh[k];
         }
         return L;
     }

@@ -10,6 +10,7 @@
 
 #include "kernels/regularizers.hpp"
 #include "host/train/lane_math.hpp"
+#include "host/train/simd_lanes.hpp"
 
 #if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
@@ -31,7 +32,7 @@ public:
         const int K = K_, S = stride_ = round_up(B);  // this batch's padded stride
         for (int i = 0; i < B; ++i) {
             T u[kMaxLatent];
-            unit_vector(z + size_t(i) * K, K, u);
+            unit_vector(z + size_t(i) * K, K, u);  // lane-wise for F8: sqrt and division only
             for (int k = 0; k < K; ++k) u_[size_t(k) * S + i] = u[k];
         }
         for (int k = 0; k < K; ++k) std::fill(u_.begin() + size_t(k) * S + B, u_.begin() + size_t(k + 1) * S, T(0));
@@ -54,15 +55,16 @@ public:
                 grad_done = chunks_avx2(p, i, chunk0, B, scale, w, li);
             } else
 #endif
+            // The same operations as chunks_avx2 (lanes of F8 each run them for one model).
             for (int j0 = chunk0; j0 < B; j0 += kChunk) {
                 T c[kChunk] = {};
                 for (int k = 0; k < K; ++k) {
                     const T uik = u_[size_t(k) * S + i];
                     const T* uk = &u_[size_t(k) * S + j0];
-                    for (int l = 0; l < kChunk; ++l) c[l] += uik * uk[l];
+                    for (int l = 0; l < kChunk; ++l) c[l] = fmadd(uik, uk[l], c[l]);
                 }
-                T x[kChunk], r[kChunk];  // c'^(p-1) by squaring: x the running square, r the result
-                for (int l = 0; l < kChunk; ++l) x[l] = (c[l] + offset) * half, r[l] = T(1);
+                T cs[kChunk], x[kChunk], r[kChunk];  // c'^(p-1) by squaring: x the running square, r the result
+                for (int l = 0; l < kChunk; ++l) cs[l] = (c[l] + offset) * half, x[l] = cs[l], r[l] = T(1);
                 for (int bits = e; bits > 0; bits >>= 1) {
                     if (bits & 1)
                         for (int l = 0; l < kChunk; ++l) r[l] *= x[l];
@@ -70,13 +72,13 @@ public:
                 }
                 for (int l = 0; l < kChunk; ++l) {
                     const int j = j0 + l;
-                    const T diff = c[l] - T(1);
-                    const bool kept = j > i && j < B && (diff < T(0) ? -diff : diff) > mask_tol;
-                    const T value = kept ? r[l] * (c[l] + offset) * half : T(0);
-                    const T dfdc = kept ? power * r[l] * half : T(0);
+                    const bool in_range = j > i && j < B;
+                    const auto far = lane_abs(c[l] - T(1)) > mask_tol;
+                    const T value = in_range ? select(far, r[l] * cs[l], T(0)) : T(0);
+                    const T dfdc = in_range ? select(far, power * r[l] * half, T(0)) : T(0);
                     li[l] += value;
                     l_[j] += value;
-                    g_[j] = scale * dfdc * (w[i] + (j < B ? w[j] : T(0)));
+                    g_[j] = scale * dfdc * (w[i] + (in_range ? w[j] : T(0)));
                 }
             }
             l_[i] += lane_sum(li, kChunk);
@@ -86,14 +88,25 @@ public:
                 const T* uk = &u_[size_t(k) * S + chunk0];
                 T* duk = &du_[size_t(k) * S + chunk0];
                 const T* g = &g_[chunk0];
-                for (int j = 0; j < n; ++j) duk[j] += g[j] * uik;
+                for (int j = 0; j < n; ++j) duk[j] = fmadd(g[j], uik, duk[j]);
                 du_[size_t(k) * S + i] += lane_dot(g, uk, n);
             }
         }
         for (int i = 0; i < B; ++i) {
             T du[kMaxLatent];
             for (int k = 0; k < K; ++k) du[k] = du_[size_t(k) * S + i];
-            unit_vector_backward(z + size_t(i) * K, K, du, dz + size_t(i) * K);
+            if constexpr (is_lanes_v<T>) {
+                // Its branch is per model: each lane through the float code.
+                for (int m = 0; m < T::kLanes; ++m) {
+                    float zm[kMaxLatent], dum[kMaxLatent], dzm[kMaxLatent];
+                    for (int k = 0; k < K; ++k)
+                        zm[k] = z[size_t(i) * K + k][m], dum[k] = du[k][m], dzm[k] = dz[size_t(i) * K + k][m];
+                    unit_vector_backward(zm, K, dum, dzm);
+                    for (int k = 0; k < K; ++k) dz[size_t(i) * K + k][m] = dzm[k];
+                }
+            } else {
+                unit_vector_backward(z + size_t(i) * K, K, du, dz + size_t(i) * K);
+            }
         }
         T L = 0;
         for (int i = 0; i < B; ++i) L += w[i] * l_[i];
