@@ -7,6 +7,7 @@
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <cmath>
 #include <random>
 #include <thread>
@@ -142,23 +143,42 @@ TEST_CASE("the GEMM path gives the same gradients when several threads train at 
     for (const auto& g : together) CHECK(g == alone);
 }
 
-TEST_CASE("OpenBLAS SGEMM repeats bit for bit at one thread count and differs only in rounding across counts", "[wide][blas]") {
-    // B = 256 samples through a 768 -> 1024 layer: the forward GEMM and both
-    // backward ones (dW = dY^T X, dX = dY W), as host/train/gemm_layers.hpp calls them.
-    const int B = 256, in = 768, out = 1024;
-    std::mt19937 rng(5);
-    std::uniform_real_distribution<float> u(-1, 1);
-    std::vector<float> x(size_t(B) * in), w(size_t(out) * in), dy(size_t(B) * out);
-    for (auto* v : {&x, &w, &dy})
-        for (float& e : *v) e = u(rng);
-    auto products = [&](int threads) {
+namespace {
+
+// B = 256 samples through a 768 -> 1024 layer: the forward GEMM and both
+// backward ones (dW = dY^T X, dX = dY W), as host/train/gemm_layers.hpp calls them.
+struct LayerGemms {
+    static constexpr int B = 256, in = 768, out = 1024;
+    std::vector<float> x = random(size_t(B) * in, 5), w = random(size_t(out) * in, 6), dy = random(size_t(B) * out, 7);
+
+    static std::vector<float> random(size_t n, unsigned seed) {
+        std::mt19937 rng(seed);
+        std::uniform_real_distribution<float> u(-1, 1);
+        std::vector<float> v(n);
+        for (float& e : v) e = u(rng);
+        return v;
+    }
+    std::vector<std::vector<float>> products(int threads) const {
         set_blas_threads(threads);
         std::vector<float> y(size_t(B) * out), dw(w.size()), dx(x.size());
         gemm(false, true, B, out, in, 1.0f, x.data(), in, w.data(), in, 0.0f, y.data(), out);
         gemm(true, false, out, in, B, 1.0f, dy.data(), out, x.data(), in, 0.0f, dw.data(), in);
         gemm(false, false, B, in, out, 1.0f, dy.data(), out, w.data(), in, 0.0f, dx.data(), in);
-        return std::vector<std::vector<float>>{y, dw, dx};
-    };
+        return {y, dw, dx};
+    }
+};
+
+size_t thread_count() {
+    size_t n = 0;
+    for ([[maybe_unused]] const auto& task : std::filesystem::directory_iterator("/proc/self/task")) ++n;
+    return n;
+}
+
+}  // namespace
+
+TEST_CASE("OpenBLAS SGEMM repeats bit for bit at one thread count and differs only in rounding across counts", "[wide][blas]") {
+    const LayerGemms gemms;
+    auto products = [&](int threads) { return gemms.products(threads); };
     const int before = blas_threads();
     const auto one = products(1), one_again = products(1), two = products(2), two_again = products(2);
     set_blas_threads(before);
@@ -177,6 +197,19 @@ TEST_CASE("OpenBLAS SGEMM repeats bit for bit at one thread count and differs on
                     t, differ, one[t].size(), worst);
         CHECK(worst < 1e-5);
     }
+}
+
+TEST_CASE("stopping OpenBLAS's idle threads keeps its thread count and its GEMMs bit for bit", "[wide][blas]") {
+    const LayerGemms gemms;
+    const int before = blas_threads();
+    const auto two = gemms.products(2);  // OpenBLAS now has a worker thread
+    const size_t threads_running = thread_count();
+    stop_idle_blas_threads();
+    CHECK(thread_count() < threads_running);
+    CHECK(blas_threads() == 2);
+    const bool same = gemms.products(2) == two;  // the first GEMM starts the workers again
+    CHECK(same);
+    set_blas_threads(before);
 }
 
 TEST_CASE("runs trained side by side get one BLAS thread each, unless OPENBLAS_NUM_THREADS is set", "[wide][blas]") {

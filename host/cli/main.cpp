@@ -7,8 +7,10 @@
 
 #include "host/cli/cli.hpp"
 #include "host/io/errors.hpp"
+#include "host/train/blas.hpp"
 
 int main(int argc, char** argv) {
+    sca::stop_idle_blas_threads();
     CLI::App app{"sca: train autoencoders whose latent space puts chosen concepts where you anchor them"};
     app.require_subcommand(1);
     sca::CommandAction action;

@@ -4,7 +4,14 @@
 
 #include <cstdlib>
 
+// OpenBLAS's own fork handler; not in cblas.h. Weak, so another BLAS links too.
+extern "C" int blas_thread_shutdown_(void) __attribute__((weak));
+
 namespace sca {
+
+void stop_idle_blas_threads() {
+    if (blas_thread_shutdown_ != nullptr) blas_thread_shutdown_();
+}
 
 int blas_threads() { return openblas_get_num_threads(); }
 void set_blas_threads(int n) { openblas_set_num_threads(n); }

@@ -23,6 +23,13 @@ int blas_threads();
 void set_blas_threads(int n);
 const char* blas_name();  // e.g. "OpenBLAS 0.3.21 (pthreads)"
 
+// OpenBLAS starts its worker threads when the library loads, and they spin
+// (sched_yield) for about 2^28 cycles before sleeping: ~0.1 s of CPU per
+// process, more than a whole paper run, spent even when no GEMM follows
+// (the paper's models never take one). This stops them; the first GEMM
+// starts them again, as OpenBLAS does after fork().
+void stop_idle_blas_threads();
+
 // While `jobs` runs train at once (sweep --jobs, paper), each run's GEMMs
 // use one BLAS thread: N runs with a BLAS thread per core each would put
 // N x cores threads on the cores. An OPENBLAS_NUM_THREADS the user set is
