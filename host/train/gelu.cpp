@@ -47,26 +47,50 @@ inline __m256 exp_avx2(__m256 x) {
 
 }  // namespace
 
+#ifdef SCA_GELU_AVX2
+// kUnroll vectors per pass, stage by stage: one vector is a chain of ~40
+// dependent operations (division, 10-term polynomial, two exps) that the
+// out-of-order core cannot overlap by itself (measured: ~90 cycles per vector
+// on Zen). Each element's operations are unchanged, so are its bits.
+namespace {
+
+constexpr int kUnroll = 4;
+
+template <int U>
+inline void gelu_avx2_block(const float* x, float* y, float* dy) {
+    const __m256 half = _mm256_set1_ps(0.5f), one = _mm256_set1_ps(1.0f), two = _mm256_set1_ps(2.0f);
+    const __m256 sign = _mm256_set1_ps(-0.0f), zero = _mm256_setzero_ps();
+    __m256 v[U], z[U], t[U], p[U], minus_z2[U], e[U], cdf[U];
+    for (int u = 0; u < U; ++u) v[u] = _mm256_loadu_ps(x + 8 * u);
+    for (int u = 0; u < U; ++u) z[u] = _mm256_mul_ps(v[u], _mm256_set1_ps(-kInvSqrt2));
+    for (int u = 0; u < U; ++u) t[u] = _mm256_div_ps(one, _mm256_fmadd_ps(half, _mm256_andnot_ps(sign, z[u]), one));
+    for (int u = 0; u < U; ++u) p[u] = _mm256_set1_ps(kP[9]);
+    for (int k = 8; k >= 0; --k)
+        for (int u = 0; u < U; ++u) p[u] = _mm256_fmadd_ps(p[u], t[u], _mm256_set1_ps(kP[k]));
+    for (int u = 0; u < U; ++u) minus_z2[u] = _mm256_mul_ps(_mm256_xor_ps(z[u], sign), z[u]);
+    for (int u = 0; u < U; ++u) e[u] = exp_avx2(_mm256_add_ps(minus_z2[u], p[u]));
+    for (int u = 0; u < U; ++u) {
+        const __m256 ans = _mm256_mul_ps(t[u], e[u]);
+        const __m256 upper = _mm256_cmp_ps(z[u], zero, _CMP_GE_OQ);
+        cdf[u] = _mm256_mul_ps(half, _mm256_blendv_ps(_mm256_sub_ps(two, ans), ans, upper));
+    }
+    for (int u = 0; u < U; ++u) e[u] = exp_avx2(minus_z2[u]);
+    for (int u = 0; u < U; ++u) {
+        const __m256 pdf = _mm256_mul_ps(_mm256_set1_ps(kInvSqrt2Pi), e[u]);
+        _mm256_storeu_ps(y + 8 * u, _mm256_mul_ps(v[u], cdf[u]));
+        _mm256_storeu_ps(dy + 8 * u, _mm256_fmadd_ps(v[u], pdf, cdf[u]));
+    }
+}
+
+}  // namespace
+#endif
+
 template <>
 void gelu_with_derivative<float>(const float* x, float* y, float* dy, size_t n) {
     size_t i = 0;
 #ifdef SCA_GELU_AVX2
-    const __m256 half = _mm256_set1_ps(0.5f), one = _mm256_set1_ps(1.0f), two = _mm256_set1_ps(2.0f);
-    const __m256 sign = _mm256_set1_ps(-0.0f), zero = _mm256_setzero_ps();
-    for (; i + 8 <= n; i += 8) {
-        const __m256 v = _mm256_loadu_ps(x + i);
-        const __m256 z = _mm256_mul_ps(v, _mm256_set1_ps(-kInvSqrt2));
-        const __m256 t = _mm256_div_ps(one, _mm256_fmadd_ps(half, _mm256_andnot_ps(sign, z), one));
-        __m256 p = _mm256_set1_ps(kP[9]);
-        for (int k = 8; k >= 0; --k) p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(kP[k]));
-        const __m256 minus_z2 = _mm256_mul_ps(_mm256_xor_ps(z, sign), z);
-        const __m256 ans = _mm256_mul_ps(t, exp_avx2(_mm256_add_ps(minus_z2, p)));
-        const __m256 upper = _mm256_cmp_ps(z, zero, _CMP_GE_OQ);
-        const __m256 cdf = _mm256_mul_ps(half, _mm256_blendv_ps(_mm256_sub_ps(two, ans), ans, upper));
-        const __m256 pdf = _mm256_mul_ps(_mm256_set1_ps(kInvSqrt2Pi), exp_avx2(minus_z2));
-        _mm256_storeu_ps(y + i, _mm256_mul_ps(v, cdf));
-        _mm256_storeu_ps(dy + i, _mm256_fmadd_ps(v, pdf, cdf));
-    }
+    for (; i + 8 * kUnroll <= n; i += 8 * kUnroll) gelu_avx2_block<kUnroll>(x + i, y + i, dy + i);
+    for (; i + 8 <= n; i += 8) gelu_avx2_block<1>(x + i, y + i, dy + i);
 #endif
     for (; i < n; ++i) gelu_erfc(x[i], y[i], dy[i]);
 }
