@@ -45,7 +45,11 @@ public:
         const T half = p.shift ? T(0.5) : T(1), offset = p.shift ? T(1) : T(0), power = T(p.power);
         const T mask_tol = T(1e-8) + T(1e-5);
         const int e = p.power - 1;
-        for (int i = 0; i + 1 < B; ++i) {
+        bool blocked = false;  // all pairs done by pairs_avx2, in blocks of rows
+#if defined(__AVX2__) && defined(__FMA__)
+        if constexpr (std::is_same_v<T, float>) blocked = pairs_avx2(p, B, scale);
+#endif
+        for (int i = 0; !blocked && i + 1 < B; ++i) {
             const int first = i + 1;
             const int chunk0 = first - first % kChunk;  // chunks are aligned; lanes <= i are masked
             T li[kChunk] = {};
@@ -115,6 +119,156 @@ public:
 
 private:
 #if defined(__AVX2__) && defined(__FMA__)
+    static constexpr int kBlockMaxK = 8;
+
+    bool pairs_avx2(const RegParams& p, int B, float scale) {
+        switch (K_) {
+            case 1: return pairs_blocked<1>(p, B, scale);
+            case 2: return pairs_blocked<2>(p, B, scale);
+            case 3: return pairs_blocked<3>(p, B, scale);
+            case 4: return pairs_blocked<4>(p, B, scale);
+            case 5: return pairs_blocked<5>(p, B, scale);
+            case 6: return pairs_blocked<6>(p, B, scale);
+            case 7: return pairs_blocked<7>(p, B, scale);
+            case 8: return pairs_blocked<8>(p, B, scale);
+            default: return false;
+        }
+    }
+
+    // Constants of the pair math, one AVX register each.
+    struct PairConsts {
+        __m256 half, offset, one, power, tol, sign, vscale;
+        int e;  // c'^(p-1)
+    };
+
+    // The pair math of chunks_avx2 for R rows against one chunk, interleaved
+    // so that the rows' dependency chains overlap (each row's operations are
+    // unchanged). bu: the rows' broadcast u [R][K]; ukj: the chunk's u [K];
+    // in_range [R]: the lanes paired; wi [R]; wpad: the chunk's weights.
+    template <int K, int R>
+    [[gnu::always_inline]] static inline void pair_math(const PairConsts& q, const __m256 (*bu)[K], const __m256* ukj,
+                                                        const __m256* in_range, const __m256* wi, __m256 wpad,
+                                                        __m256* value, __m256* g) {
+        __m256 c[R], cs[R], x[R], r[R];
+        for (int a = 0; a < R; ++a) c[a] = _mm256_setzero_ps();
+        for (int k = 0; k < K; ++k)
+            for (int a = 0; a < R; ++a) c[a] = _mm256_fmadd_ps(bu[a][k], ukj[k], c[a]);
+        for (int a = 0; a < R; ++a) cs[a] = _mm256_mul_ps(_mm256_add_ps(c[a], q.offset), q.half), x[a] = cs[a], r[a] = q.one;
+        for (int bits = q.e; bits > 0; bits >>= 1) {
+            if (bits & 1)
+                for (int a = 0; a < R; ++a) r[a] = _mm256_mul_ps(r[a], x[a]);
+            for (int a = 0; a < R; ++a) x[a] = _mm256_mul_ps(x[a], x[a]);
+        }
+        for (int a = 0; a < R; ++a) {
+            const __m256 far = _mm256_cmp_ps(_mm256_andnot_ps(q.sign, _mm256_sub_ps(c[a], q.one)), q.tol, _CMP_GT_OQ);
+            const __m256 kept = _mm256_and_ps(in_range[a], far);
+            value[a] = _mm256_and_ps(kept, _mm256_mul_ps(r[a], cs[a]));
+            const __m256 dfdc = _mm256_and_ps(kept, _mm256_mul_ps(_mm256_mul_ps(q.power, r[a]), q.half));
+            const __m256 wj = _mm256_and_ps(in_range[a], wpad);
+            g[a] = _mm256_mul_ps(_mm256_mul_ps(q.vscale, dfdc), _mm256_add_ps(wi[a], wj));
+        }
+    }
+
+    // All pairs for K <= kBlockMaxK, with the float operations of the row loop
+    // (chunks_avx2 fused) on every element in the same order, but scheduled by
+    // blocks of the (up to 8) rows that share their first chunk D:
+    // rows D-1 .. D+6. Each later chunk is loaded once per block, its du and l
+    // updated in registers by the block's rows in row order; the block's rows
+    // overlap. Chunk D (where the rows' own sums land, between the
+    // rows' updates) is written last, in the row loop's order.
+    template <int K>
+    bool pairs_blocked(const RegParams& p, int B, float scale) {
+        constexpr int R = 2;  // rows interleaved in the pair math
+        constexpr int kRows = 8;
+        const int S = stride_;
+        const float* u = u_.data();
+        float* du = du_.data();
+        float* l = l_.data();
+        const float* wpad = wpad_.data();
+        const PairConsts q{_mm256_set1_ps(p.shift ? 0.5f : 1.0f), _mm256_set1_ps(p.shift ? 1.0f : 0.0f),
+                           _mm256_set1_ps(1.0f), _mm256_set1_ps(float(p.power)), _mm256_set1_ps(1e-8f + 1e-5f),
+                           _mm256_set1_ps(-0.0f), _mm256_set1_ps(scale), p.power - 1};
+        const __m256 lane = _mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7), fB = _mm256_set1_ps(float(B));
+        const __m256 zero = _mm256_setzero_ps(), neg_zero = _mm256_set1_ps(-0.0f);
+        // Per row of the block (padded to a multiple of R with inert rows).
+        __m256 bu[kRows][K], wi[kRows], dui[kRows][K], li[kRows], diag_value[kRows], diag_g[kRows], in_range[kRows];
+        for (int D = 0; D < B; D += kChunk) {
+            const int i0 = std::max(D - 1, 0), i1 = std::min(D + 6, B - 2);  // the block's rows
+            if (i0 > i1) break;
+            const int n = i1 - i0 + 1, n_pad = (n + R - 1) / R * R;
+            for (int a = 0; a < n_pad; ++a) {
+                const int i = std::min(i0 + a, i1);
+                for (int k = 0; k < K; ++k) bu[a][k] = _mm256_set1_ps(u[size_t(k) * S + i]);
+                wi[a] = _mm256_set1_ps(wpad[i]);
+            }
+            __m256 ukj[K];
+            // Chunk D: every row's first; its memory is updated at the end.
+            for (int k = 0; k < K; ++k) ukj[k] = _mm256_loadu_ps(&u[size_t(k) * S + D]);
+            const __m256 jD = _mm256_add_ps(_mm256_set1_ps(float(D)), lane);
+            for (int a = 0; a < n_pad; ++a)
+                in_range[a] = _mm256_and_ps(_mm256_cmp_ps(jD, _mm256_set1_ps(float(std::min(i0 + a, i1))), _CMP_GT_OQ),
+                                            _mm256_cmp_ps(jD, fB, _CMP_LT_OQ));
+            const __m256 wD = _mm256_loadu_ps(&wpad[D]);
+            for (int a = 0; a < n_pad; a += R) pair_math<K, R>(q, &bu[a], ukj, &in_range[a], &wi[a], wD, &diag_value[a], &diag_g[a]);
+            for (int a = 0; a < n; ++a) {
+                li[a] = _mm256_add_ps(zero, diag_value[a]);
+                for (int k = 0; k < K; ++k) dui[a][k] = _mm256_fmadd_ps(diag_g[a], ukj[k], zero);
+            }
+            // The later chunks: every lane j > every row i.
+            for (int j0 = D + kChunk; j0 < B; j0 += kChunk) {
+                __m256 duj[K], value[kRows], g[kRows], range[kRows];
+                for (int k = 0; k < K; ++k) ukj[k] = _mm256_loadu_ps(&u[size_t(k) * S + j0]);
+                const __m256 j = _mm256_add_ps(_mm256_set1_ps(float(j0)), lane);
+                const __m256 lanes_in = _mm256_and_ps(_mm256_cmp_ps(j, _mm256_set1_ps(float(D + 6)), _CMP_GT_OQ),
+                                                      _mm256_cmp_ps(j, fB, _CMP_LT_OQ));
+                for (int a = 0; a < R; ++a) range[a] = lanes_in;
+                const __m256 wj = _mm256_loadu_ps(&wpad[j0]);
+                for (int a = 0; a < n_pad; a += R) pair_math<K, R>(q, &bu[a], ukj, range, &wi[a], wj, &value[a], &g[a]);
+                __m256 lj = _mm256_loadu_ps(&l[j0]);
+                for (int k = 0; k < K; ++k) duj[k] = _mm256_loadu_ps(&du[size_t(k) * S + j0]);
+                for (int a = 0; a < n; ++a) {
+                    li[a] = _mm256_add_ps(li[a], value[a]);
+                    lj = _mm256_add_ps(lj, value[a]);
+                    for (int k = 0; k < K; ++k) {
+                        duj[k] = _mm256_fmadd_ps(g[a], bu[a][k], duj[k]);
+                        dui[a][k] = _mm256_fmadd_ps(g[a], ukj[k], dui[a][k]);
+                    }
+                }
+                _mm256_storeu_ps(&l[j0], lj);
+                for (int k = 0; k < K; ++k) _mm256_storeu_ps(&du[size_t(k) * S + j0], duj[k]);
+            }
+            // Chunk D in row order: each row's update, then its own sums (lane
+            // i - D, or column D - 1 of the chunk before). Adding -0 leaves the
+            // other lanes exactly as they are.
+            __m256 lD = _mm256_loadu_ps(&l[D]), duD[K];
+            for (int k = 0; k < K; ++k) duD[k] = _mm256_loadu_ps(&du[size_t(k) * S + D]);
+            for (int a = 0; a < n; ++a) {
+                const int i = i0 + a;
+                lD = _mm256_add_ps(lD, diag_value[a]);
+                for (int k = 0; k < K; ++k) duD[k] = _mm256_fmadd_ps(diag_g[a], bu[a][k], duD[k]);
+                float lanes[kChunk];
+                _mm256_storeu_ps(lanes, li[a]);
+                const float sl = lane_sum(lanes, kChunk);
+                float sk[K];
+                for (int k = 0; k < K; ++k) {
+                    _mm256_storeu_ps(lanes, dui[a][k]);
+                    sk[k] = lane_sum(lanes, kChunk);
+                }
+                if (i < D) {
+                    l[i] += sl;
+                    for (int k = 0; k < K; ++k) du[size_t(k) * S + i] += sk[k];
+                } else {
+                    const __m256 at = _mm256_cmp_ps(lane, _mm256_set1_ps(float(i - D)), _CMP_EQ_OQ);
+                    lD = _mm256_add_ps(lD, _mm256_blendv_ps(neg_zero, _mm256_set1_ps(sl), at));
+                    for (int k = 0; k < K; ++k) duD[k] = _mm256_add_ps(duD[k], _mm256_blendv_ps(neg_zero, _mm256_set1_ps(sk[k]), at));
+                }
+            }
+            _mm256_storeu_ps(&l[D], lD);
+            for (int k = 0; k < K; ++k) _mm256_storeu_ps(&du[size_t(k) * S + D], duD[k]);
+        }
+        return true;
+    }
+
     // The chunk loop above for float, 8 lanes per AVX register. For K <= 8 it
     // also applies the pair gradients (returns true), keeping row i's in registers.
     bool chunks_avx2(const RegParams& p, int i, int chunk0, int B, float scale, const float* w, float* li_out) {
