@@ -135,6 +135,26 @@ private:
         }
     }
 
+    // lane_sum(row a, 8) of 8 rows at once, in lane a: the same additions
+    // (0 + each lane, then 0 + those in lane order) on a transposed block.
+    [[gnu::always_inline]] static inline __m256 lane_sums8(const __m256* rows) {
+        __m256 t[8], s[8];
+        for (int a = 0; a < 8; a += 2) t[a] = _mm256_unpacklo_ps(rows[a], rows[a + 1]), t[a + 1] = _mm256_unpackhi_ps(rows[a], rows[a + 1]);
+        for (int h = 0; h < 8; h += 4) {
+            s[h + 0] = _mm256_shuffle_ps(t[h + 0], t[h + 2], _MM_SHUFFLE(1, 0, 1, 0));
+            s[h + 1] = _mm256_shuffle_ps(t[h + 0], t[h + 2], _MM_SHUFFLE(3, 2, 3, 2));
+            s[h + 2] = _mm256_shuffle_ps(t[h + 1], t[h + 3], _MM_SHUFFLE(1, 0, 1, 0));
+            s[h + 3] = _mm256_shuffle_ps(t[h + 1], t[h + 3], _MM_SHUFFLE(3, 2, 3, 2));
+        }
+        const __m256 zero = _mm256_setzero_ps();
+        __m256 sum = zero;
+        for (int l = 0; l < 8; ++l) {  // column l: lane l of every row
+            const __m256 col = _mm256_permute2f128_ps(s[l % 4], s[l % 4 + 4], l < 4 ? 0x20 : 0x31);
+            sum = _mm256_add_ps(sum, _mm256_add_ps(zero, col));
+        }
+        return sum;
+    }
+
     // Constants of the pair math, one AVX register each.
     struct PairConsts {
         __m256 half, offset, one, power, tol, sign, vscale;
@@ -178,7 +198,7 @@ private:
     // rows' updates) is written last, in the row loop's order.
     template <int K>
     bool pairs_blocked(const RegParams& p, int B, float scale) {
-        constexpr int R = 2;  // rows interleaved in the pair math
+        constexpr int R = 4;  // rows interleaved in the pair math
         constexpr int kRows = 8;
         const int S = stride_;
         const float* u = u_.data();
@@ -237,31 +257,37 @@ private:
                 _mm256_storeu_ps(&l[j0], lj);
                 for (int k = 0; k < K; ++k) _mm256_storeu_ps(&du[size_t(k) * S + j0], duj[k]);
             }
+            // The rows' own sums, lane a for row i0 + a (a shifted down by one
+            // when row D - 1 leads, so that lane m is row D + m's).
+            const __m256i down = _mm256_setr_epi32(1, 2, 3, 4, 5, 6, 7, 7);
+            const bool lead = i0 < D;
+            for (int a = n; a < kRows; ++a) {
+                li[a] = zero;
+                for (int k = 0; k < K; ++k) dui[a][k] = zero;
+            }
+            const __m256 sl = lane_sums8(li), sl_at = lead ? _mm256_permutevar8x32_ps(sl, down) : sl;
+            __m256 sk[K], sk_at[K];
+            for (int k = 0; k < K; ++k) {
+                __m256 v[kRows];
+                for (int a = 0; a < kRows; ++a) v[a] = dui[a][k];
+                sk[k] = lane_sums8(v);
+                sk_at[k] = lead ? _mm256_permutevar8x32_ps(sk[k], down) : sk[k];
+            }
+            if (lead) {  // row D - 1's sums go to column D - 1, which nothing else touches any more
+                l[D - 1] += _mm256_cvtss_f32(sl);
+                for (int k = 0; k < K; ++k) du[size_t(k) * S + D - 1] += _mm256_cvtss_f32(sk[k]);
+            }
             // Chunk D in row order: each row's update, then its own sums (lane
-            // i - D, or column D - 1 of the chunk before). Adding -0 leaves the
-            // other lanes exactly as they are.
+            // i - D). Adding -0 leaves the other lanes exactly as they are.
             __m256 lD = _mm256_loadu_ps(&l[D]), duD[K];
             for (int k = 0; k < K; ++k) duD[k] = _mm256_loadu_ps(&du[size_t(k) * S + D]);
             for (int a = 0; a < n; ++a) {
-                const int i = i0 + a;
                 lD = _mm256_add_ps(lD, diag_value[a]);
                 for (int k = 0; k < K; ++k) duD[k] = _mm256_fmadd_ps(diag_g[a], bu[a][k], duD[k]);
-                float lanes[kChunk];
-                _mm256_storeu_ps(lanes, li[a]);
-                const float sl = lane_sum(lanes, kChunk);
-                float sk[K];
-                for (int k = 0; k < K; ++k) {
-                    _mm256_storeu_ps(lanes, dui[a][k]);
-                    sk[k] = lane_sum(lanes, kChunk);
-                }
-                if (i < D) {
-                    l[i] += sl;
-                    for (int k = 0; k < K; ++k) du[size_t(k) * S + i] += sk[k];
-                } else {
-                    const __m256 at = _mm256_cmp_ps(lane, _mm256_set1_ps(float(i - D)), _CMP_EQ_OQ);
-                    lD = _mm256_add_ps(lD, _mm256_blendv_ps(neg_zero, _mm256_set1_ps(sl), at));
-                    for (int k = 0; k < K; ++k) duD[k] = _mm256_add_ps(duD[k], _mm256_blendv_ps(neg_zero, _mm256_set1_ps(sk[k]), at));
-                }
+                if (a == 0 && lead) continue;
+                const __m256 at = _mm256_cmp_ps(lane, _mm256_set1_ps(float(i0 + a - D)), _CMP_EQ_OQ);
+                lD = _mm256_add_ps(lD, _mm256_blendv_ps(neg_zero, sl_at, at));
+                for (int k = 0; k < K; ++k) duD[k] = _mm256_add_ps(duD[k], _mm256_blendv_ps(neg_zero, sk_at[k], at));
             }
             _mm256_storeu_ps(&l[D], lD);
             for (int k = 0; k < K; ++k) _mm256_storeu_ps(&du[size_t(k) * S + D], duD[k]);
