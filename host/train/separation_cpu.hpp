@@ -24,18 +24,13 @@ public:
     static constexpr int kChunk = 8;
 
     explicit SeparationCpu(int max_batch, int K)
-        : K_(K), stride_(round_up(max_batch)), u_(size_t(K) * stride_), du_(u_.size()), g_(stride_), l_(stride_), wpad_(stride_) {}
+        : K_(K), stride_(round_up(max_batch)), u_(size_t(K) * stride_), du_(u_.size()), zt_(u_.size()), g_(stride_), l_(stride_), wpad_(stride_), r_(stride_), re_(stride_) {}
 
     // z: normalized latents, sample-major [B][K]; w: reduction weights [B].
     // Returns sum_i w_i l_i and adds scale * d/dz of it to dz ([B][K]).
     T loss_and_grad(const RegParams& p, const T* z, const T* w, int B, T scale, T* dz) {
         const int K = K_, S = stride_ = round_up(B);  // this batch's padded stride
-        for (int i = 0; i < B; ++i) {
-            T u[kMaxLatent];
-            unit_vector(z + size_t(i) * K, K, u);  // lane-wise for F8: sqrt and division only
-            for (int k = 0; k < K; ++k) u_[size_t(k) * S + i] = u[k];
-        }
-        for (int k = 0; k < K; ++k) std::fill(u_.begin() + size_t(k) * S + B, u_.begin() + size_t(k + 1) * S, T(0));
+        unit_vectors(z, B);
         std::fill(du_.begin(), du_.begin() + size_t(K) * S, T(0));
         std::fill(l_.begin(), l_.begin() + S, T(0));
         std::fill(g_.begin(), g_.begin() + S, T(0));
@@ -96,28 +91,64 @@ public:
                 du_[size_t(k) * S + i] += lane_dot(g, uk, n);
             }
         }
-        for (int i = 0; i < B; ++i) {
-            T du[kMaxLatent];
-            for (int k = 0; k < K; ++k) du[k] = du_[size_t(k) * S + i];
-            if constexpr (is_lanes_v<T>) {
-                // Its branch is per model: each lane through the float code.
-                for (int m = 0; m < T::kLanes; ++m) {
-                    float zm[kMaxLatent], dum[kMaxLatent], dzm[kMaxLatent];
-                    for (int k = 0; k < K; ++k)
-                        zm[k] = z[size_t(i) * K + k][m], dum[k] = du[k][m], dzm[k] = dz[size_t(i) * K + k][m];
-                    unit_vector_backward(zm, K, dum, dzm);
-                    for (int k = 0; k < K; ++k) dz[size_t(i) * K + k][m] = dzm[k];
-                }
-            } else {
-                unit_vector_backward(z + size_t(i) * K, K, du, dz + size_t(i) * K);
-            }
-        }
+        unit_vectors_backward(B, dz);
         T L = 0;
         for (int i = 0; i < B; ++i) L += w[i] * l_[i];
         return L;
     }
 
 private:
+    // unit_vector() of every row into u_ (column-major, zero-padded to the
+    // stride), with the same operations per row but each loop over the rows,
+    // so that they vectorize across rows. Keeps z, |z| and |z| + eps for the backward.
+    void unit_vectors(const T* z, int B) {
+        const int K = K_, S = stride_;
+        for (int i = 0; i < B; ++i)
+            for (int k = 0; k < K; ++k) zt_[size_t(k) * S + i] = z[size_t(i) * K + k];
+        for (int k = 0; k < K; ++k) std::fill(zt_.begin() + size_t(k) * S + B, zt_.begin() + size_t(k + 1) * S, T(0));
+        T* r = r_.data();
+        T* re = re_.data();
+        for (int i = 0; i < S; ++i) r[i] = T(0);
+        for (int k = 0; k < K; ++k) {
+            const T* zk = &zt_[size_t(k) * S];
+            for (int i = 0; i < S; ++i) r[i] += zk[i] * zk[i];  // dot(z, z)
+        }
+        for (int i = 0; i < S; ++i) r[i] = lane_sqrt(r[i]), re[i] = r[i] + T(kUnitEps);
+        T* inv = g_.data();  // scratch until the pairs
+        for (int i = 0; i < S; ++i) inv[i] = T(1) / re[i];
+        for (int k = 0; k < K; ++k) {
+            const T* zk = &zt_[size_t(k) * S];
+            T* uk = &u_[size_t(k) * S];
+            for (int i = 0; i < S; ++i) uk[i] = zk[i] * inv[i];
+        }
+    }
+
+    // unit_vector_backward() of every row with du from du_, the same
+    // operations as there per row (the norm is the forward's, the same float).
+    void unit_vectors_backward(int B, T* dz) {
+        const int K = K_, S = stride_;
+        const T* r = r_.data();
+        const T* re = re_.data();
+        T* radial = g_.data();  // scratch after the pairs
+        for (int i = 0; i < S; ++i) radial[i] = T(0);
+        for (int k = 0; k < K; ++k) {
+            const T* zk = &zt_[size_t(k) * S];
+            const T* duk = &du_[size_t(k) * S];
+            for (int i = 0; i < S; ++i) radial[i] += zk[i] * duk[i];  // dot(z, du)
+        }
+        for (int i = 0; i < S; ++i) {
+            const T q = radial[i] / (r[i] * re[i] * re[i]);  // unused (and maybe 0/0) where r = 0
+            radial[i] = select(r[i] > T(0), q, T(0));
+        }
+        for (int k = 0; k < K; ++k) {
+            const T* zk = &zt_[size_t(k) * S];
+            T* duk = &du_[size_t(k) * S];
+            for (int i = 0; i < S; ++i) duk[i] = duk[i] / re[i] - zk[i] * radial[i];
+        }
+        for (int i = 0; i < B; ++i)
+            for (int k = 0; k < K; ++k) dz[size_t(i) * K + k] += du_[size_t(k) * S + i];
+    }
+
 #if defined(__AVX2__) && defined(__FMA__)
     static constexpr int kBlockMaxK = 8;
 
@@ -358,7 +389,7 @@ private:
 
     static int round_up(int n) { return (n + kChunk - 1) / kChunk * kChunk; }
     int K_, stride_;
-    std::vector<T> u_, du_, g_, l_, wpad_;
+    std::vector<T> u_, du_, zt_, g_, l_, wpad_, r_, re_;
 };
 
 }  // namespace sca
