@@ -3,6 +3,8 @@
 // symmetric. The pair math is docs/method.md §2's, the same as separation_pair() in
 // kernels/regularizers.hpp (the GPU's; a test holds the two equal), written
 // over fixed 8-lane chunks so the compiler keeps each chunk in registers.
+// Reordering is only ever of independent work: training results are bit for
+// bit those of the plain row loop (docs/performance.md, "Separation").
 #pragma once
 #include <algorithm>
 #include <type_traits>
@@ -48,13 +50,12 @@ public:
             const int first = i + 1;
             const int chunk0 = first - first % kChunk;  // chunks are aligned; lanes <= i are masked
             T li[kChunk] = {};
-            bool grad_done = false;
 #if defined(__AVX2__) && defined(__FMA__)
             if constexpr (std::is_same_v<T, float>) {
-                grad_done = chunks_avx2(p, i, chunk0, B, scale, w, li);
+                chunks_avx2(p, i, chunk0, B, scale, li);
             } else
 #endif
-            // The same operations as chunks_avx2 (lanes of F8 each run them for one model).
+            // The same operations as chunks_avx2 and pairs_blocked (lanes of F8 each run them for one model).
             for (int j0 = chunk0; j0 < B; j0 += kChunk) {
                 T c[kChunk] = {};
                 for (int k = 0; k < K; ++k) {
@@ -82,7 +83,7 @@ public:
             }
             l_[i] += lane_sum(li, kChunk);
             const int n = B - chunk0;
-            for (int k = 0; k < K && !grad_done; ++k) {
+            for (int k = 0; k < K; ++k) {
                 const T uik = u_[size_t(k) * S + i];
                 const T* uk = &u_[size_t(k) * S + chunk0];
                 T* duk = &du_[size_t(k) * S + chunk0];
@@ -192,18 +193,19 @@ private:
         int e;  // c'^(p-1)
     };
 
-    // The pair math of chunks_avx2 for R rows against one chunk, interleaved
-    // so that the rows' dependency chains overlap (each row's operations are
-    // unchanged). bu: the rows' broadcast u [R][K]; ukj: the chunk's u [K];
-    // in_range [R]: the lanes paired; wi [R]; wpad: the chunk's weights.
-    template <int K, int R>
-    [[gnu::always_inline]] static inline void pair_math(const PairConsts& q, const __m256 (*bu)[K], const __m256* ukj,
-                                                        const __m256* in_range, const __m256* wi, __m256 wpad,
-                                                        __m256* value, __m256* g) {
-        __m256 c[R], cs[R], x[R], r[R];
-        for (int a = 0; a < R; ++a) c[a] = _mm256_setzero_ps();
-        for (int k = 0; k < K; ++k)
-            for (int a = 0; a < R; ++a) c[a] = _mm256_fmadd_ps(bu[a][k], ukj[k], c[a]);
+    static PairConsts pair_consts(const RegParams& p, float scale) {
+        return {_mm256_set1_ps(p.shift ? 0.5f : 1.0f), _mm256_set1_ps(p.shift ? 1.0f : 0.0f), _mm256_set1_ps(1.0f),
+                _mm256_set1_ps(float(p.power)),       _mm256_set1_ps(1e-8f + 1e-5f),         _mm256_set1_ps(-0.0f),
+                _mm256_set1_ps(scale),                p.power - 1};
+    }
+
+    // The pair math (the row loop's, per lane) of R pair chunks from their
+    // c, interleaved so that their dependency chains overlap. in_range [R]:
+    // the lanes paired; wi [R]: the rows' weights; wpad: the chunk's.
+    template <int R>
+    [[gnu::always_inline]] static inline void pair_terms(const PairConsts& q, const __m256* c, const __m256* in_range,
+                                                         const __m256* wi, __m256 wpad, __m256* value, __m256* g) {
+        __m256 cs[R], x[R], r[R];  // c'^(p-1) by squaring: x the running square, r the result
         for (int a = 0; a < R; ++a) cs[a] = _mm256_mul_ps(_mm256_add_ps(c[a], q.offset), q.half), x[a] = cs[a], r[a] = q.one;
         for (int bits = q.e; bits > 0; bits >>= 1) {
             if (bits & 1)
@@ -220,13 +222,29 @@ private:
         }
     }
 
-    // All pairs for K <= kBlockMaxK, with the float operations of the row loop
-    // (chunks_avx2 fused) on every element in the same order, but scheduled by
-    // blocks of the (up to 8) rows that share their first chunk D:
-    // rows D-1 .. D+6. Each later chunk is loaded once per block, its du and l
-    // updated in registers by the block's rows in row order; the block's rows
-    // overlap. Chunk D (where the rows' own sums land, between the
-    // rows' updates) is written last, in the row loop's order.
+    // pair_terms of R rows (broadcast u: bu [R][K]) against one chunk (ukj [K]).
+    template <int K, int R>
+    [[gnu::always_inline]] static inline void pair_math(const PairConsts& q, const __m256 (*bu)[K], const __m256* ukj,
+                                                        const __m256* in_range, const __m256* wi, __m256 wpad,
+                                                        __m256* value, __m256* g) {
+        __m256 c[R];
+        for (int a = 0; a < R; ++a) c[a] = _mm256_setzero_ps();
+        for (int k = 0; k < K; ++k)
+            for (int a = 0; a < R; ++a) c[a] = _mm256_fmadd_ps(bu[a][k], ukj[k], c[a]);
+        pair_terms<R>(q, c, in_range, wi, wpad, value, g);
+    }
+
+    // All pairs for K <= kBlockMaxK: on every element the float operations of
+    // the row loop in its order (the row loop of F8 and double is the
+    // reference; a test holds each F8 lane equal to this bit for bit), but
+    // scheduled by blocks of the (up to 8) rows that share their first chunk
+    // D: rows D-1 .. D+6. Each later chunk is loaded once per block, its du
+    // and l updated in registers by the block's rows in row order, while the
+    // rows' pair math overlaps (the row loop was latency-bound, and its own
+    // sums' scalar stores blocked the next row's vector loads). Chunk D, where
+    // the rows' own sums land between the rows' updates, is written last in
+    // the row loop's order. No update is skipped, masked ones included, so
+    // even signed zeros (flushed underflows) come out the same.
     template <int K>
     bool pairs_blocked(const RegParams& p, int B, float scale) {
         constexpr int R = 4;  // rows interleaved in the pair math
@@ -236,9 +254,7 @@ private:
         float* du = du_.data();
         float* l = l_.data();
         const float* wpad = wpad_.data();
-        const PairConsts q{_mm256_set1_ps(p.shift ? 0.5f : 1.0f), _mm256_set1_ps(p.shift ? 1.0f : 0.0f),
-                           _mm256_set1_ps(1.0f), _mm256_set1_ps(float(p.power)), _mm256_set1_ps(1e-8f + 1e-5f),
-                           _mm256_set1_ps(-0.0f), _mm256_set1_ps(scale), p.power - 1};
+        const PairConsts q = pair_consts(p, scale);
         const __m256 lane = _mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7), fB = _mm256_set1_ps(float(B));
         const __m256 zero = _mm256_setzero_ps(), neg_zero = _mm256_set1_ps(-0.0f);
         // Per row of the block (padded to a multiple of R with inert rows).
@@ -326,64 +342,28 @@ private:
         return true;
     }
 
-    // The chunk loop above for float, 8 lanes per AVX register. For K <= 8 it
-    // also applies the pair gradients (returns true), keeping row i's in registers.
-    bool chunks_avx2(const RegParams& p, int i, int chunk0, int B, float scale, const float* w, float* li_out) {
+    // The row loop's chunks for float when K > kBlockMaxK, 8 lanes per AVX
+    // register; the row loop applies the pair gradients from g_.
+    void chunks_avx2(const RegParams& p, int i, int chunk0, int B, float scale, float* li_out) {
         const int K = K_, S = stride_;
-        const __m256 half = _mm256_set1_ps(p.shift ? 0.5f : 1.0f), offset = _mm256_set1_ps(p.shift ? 1.0f : 0.0f);
-        const __m256 one = _mm256_set1_ps(1.0f), power = _mm256_set1_ps(float(p.power));
-        const __m256 tol = _mm256_set1_ps(1e-8f + 1e-5f), sign = _mm256_set1_ps(-0.0f);
+        const PairConsts q = pair_consts(p, scale);
         const __m256 lane = _mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7);
-        const __m256 wi = _mm256_set1_ps(w[i]), vscale = _mm256_set1_ps(scale);
-        const float fi = float(i), fB = float(B);
+        const __m256 wi = _mm256_set1_ps(wpad_[i]);
         __m256 li = _mm256_setzero_ps();
-        constexpr int kFused = 8;
-        const bool fused = K <= kFused;
-        __m256 dui[kFused], uik[kFused];
-        for (int k = 0; k < kFused; ++k) {
-            dui[k] = _mm256_setzero_ps();
-            uik[k] = _mm256_set1_ps(k < K ? u_[size_t(k) * S + i] : 0.0f);
-        }
         for (int j0 = chunk0; j0 < B; j0 += kChunk) {
             __m256 c = _mm256_setzero_ps();
             for (int k = 0; k < K; ++k)
                 c = _mm256_fmadd_ps(_mm256_set1_ps(u_[size_t(k) * S + i]), _mm256_loadu_ps(&u_[size_t(k) * S + j0]), c);
-            const __m256 cs = _mm256_mul_ps(_mm256_add_ps(c, offset), half);
-            __m256 x = cs, r = one;
-            for (int bits = p.power - 1; bits > 0; bits >>= 1) {
-                if (bits & 1) r = _mm256_mul_ps(r, x);
-                x = _mm256_mul_ps(x, x);
-            }
             const __m256 j = _mm256_add_ps(_mm256_set1_ps(float(j0)), lane);
-            const __m256 in_range = _mm256_and_ps(_mm256_cmp_ps(j, _mm256_set1_ps(fi), _CMP_GT_OQ),
-                                                  _mm256_cmp_ps(j, _mm256_set1_ps(fB), _CMP_LT_OQ));
-            const __m256 far = _mm256_cmp_ps(_mm256_andnot_ps(sign, _mm256_sub_ps(c, one)), tol, _CMP_GT_OQ);
-            const __m256 kept = _mm256_and_ps(in_range, far);
-            const __m256 value = _mm256_and_ps(kept, _mm256_mul_ps(r, cs));
-            const __m256 dfdc = _mm256_and_ps(kept, _mm256_mul_ps(_mm256_mul_ps(power, r), half));
+            const __m256 in_range = _mm256_and_ps(_mm256_cmp_ps(j, _mm256_set1_ps(float(i)), _CMP_GT_OQ),
+                                                  _mm256_cmp_ps(j, _mm256_set1_ps(float(B)), _CMP_LT_OQ));
+            __m256 value, g;
+            pair_terms<1>(q, &c, &in_range, &wi, _mm256_loadu_ps(&wpad_[j0]), &value, &g);
             li = _mm256_add_ps(li, value);
             _mm256_storeu_ps(&l_[j0], _mm256_add_ps(_mm256_loadu_ps(&l_[j0]), value));
-            const __m256 wj = _mm256_and_ps(in_range, _mm256_loadu_ps(&wpad_[j0]));
-            const __m256 g = _mm256_mul_ps(_mm256_mul_ps(vscale, dfdc), _mm256_add_ps(wi, wj));
-            if (fused) {
-                for (int k = 0; k < K; ++k) {
-                    const __m256 ukj = _mm256_loadu_ps(&u_[size_t(k) * S + j0]);
-                    float* duk = &du_[size_t(k) * S + j0];
-                    _mm256_storeu_ps(duk, _mm256_fmadd_ps(g, uik[k], _mm256_loadu_ps(duk)));
-                    dui[k] = _mm256_fmadd_ps(g, ukj, dui[k]);
-                }
-            } else {
-                _mm256_storeu_ps(&g_[j0], g);
-            }
+            _mm256_storeu_ps(&g_[j0], g);
         }
         _mm256_storeu_ps(li_out, li);
-        if (fused)
-            for (int k = 0; k < K; ++k) {
-                float lanes[kChunk];
-                _mm256_storeu_ps(lanes, dui[k]);
-                du_[size_t(k) * S + i] += lane_sum(lanes, kChunk);
-            }
-        return fused;
     }
 #endif
 
