@@ -2,8 +2,11 @@
 // kernels/regularizers.hpp (what the GPU runs), evaluated in double.
 #include <catch2/catch.hpp>
 
+#include <cstring>
+#include <optional>
 #include <random>
 
+#include "host/train/flush_denormals.hpp"
 #include "host/train/separation_cpu.hpp"
 
 using namespace sca;
@@ -81,4 +84,51 @@ TEST_CASE("a zero latent is not paired with itself, in the shared row math as on
     SeparationCpu<double> sep(B, K);
     std::vector<double> dz(z.size(), 0.0);
     CHECK(sep.loss_and_grad(p, z.data(), w.data(), B, 1.0, dz.data()) == Approx(ref.loss).epsilon(1e-12));
+}
+
+TEST_CASE("each lane of the F8 separation equals its float one bit for bit", "[separation][lanes]") {
+    // F8 runs the row loop, float (with AVX2) the blocked schedule: the same
+    // float operations per element in the same order, so the same bits. The
+    // batches cover partial first and last blocks, K 1..9 the fused and the
+    // row-loop widths; with flushed denormals (as training) and without.
+    std::mt19937 rng(7);
+    std::normal_distribution<float> n01;
+    for (bool flush : {false, true}) {
+        std::optional<FlushDenormals> ftz;
+        if (flush) ftz.emplace();
+        for (int B : {2, 7, 9, 16, 23, 64, 70}) {
+            for (int K : {1, 4, 5, 8, 9}) {
+                for (bool shift : {true, false}) {
+                    RegParams p;
+                    p.power = shift ? 100 : 3;
+                    p.shift = shift;
+                    std::vector<F8> z(size_t(B) * K), w(B), dz(z.size());
+                    for (auto& v : z)
+                        for (int m = 0; m < F8::kLanes; ++m) v[m] = n01(rng);
+                    for (int i = 0; i < B; ++i)
+                        for (int m = 0; m < F8::kLanes; ++m) w[i][m] = i % 3 == 0 ? 0.0f : n01(rng);
+                    if (B > 3)
+                        for (int k = 0; k < K; ++k) z[size_t(3) * K + k] = z[k];  // an exact duplicate: masked
+                    for (auto& v : dz)
+                        for (int m = 0; m < F8::kLanes; ++m) v[m] = n01(rng);
+                    std::vector<F8> dz8 = dz;
+                    SeparationCpu<F8> sep8(B, K);
+                    F8 loss8 = sep8.loss_and_grad(p, z.data(), w.data(), B, F8(0.7f), dz8.data());
+                    for (int m = 0; m < F8::kLanes; ++m) {
+                        std::vector<float> zf(z.size()), wf(B), dzf(z.size());
+                        for (size_t q = 0; q < z.size(); ++q) zf[q] = z[q][m], dzf[q] = dz[q][m];
+                        for (int i = 0; i < B; ++i) wf[i] = w[i][m];
+                        SeparationCpu<float> sep(B, K);
+                        const float loss = sep.loss_and_grad(p, zf.data(), wf.data(), B, 0.7f, dzf.data());
+                        INFO("B " << B << ", K " << K << ", shift " << shift << ", flush " << flush << ", lane " << m);
+                        const float lane_loss = loss8[m];
+                        CHECK(std::memcmp(&loss, &lane_loss, sizeof(float)) == 0);
+                        size_t differ = 0;
+                        for (size_t q = 0; q < z.size(); ++q) differ += std::memcmp(&dzf[q], &dz8[q][m], sizeof(float)) != 0;
+                        CHECK(differ == 0);
+                    }
+                }
+            }
+        }
+    }
 }
