@@ -37,7 +37,7 @@ struct SamplePack<float> {
         return c;
 #endif
     }
-    static V splat(float w) { return V{} + w; }
+    static V splat(float w) { return V{w, w, w, w, w, w, w, w}; }  // not V{} + w: that turns -0 into +0
 };
 
 template <>
@@ -52,7 +52,7 @@ struct SamplePack<double> {
         return c;
 #endif
     }
-    static V splat(double w) { return V{} + w; }
+    static V splat(double w) { return V{w, w, w, w}; }
 };
 
 template <>
