@@ -207,9 +207,11 @@ inline void transpose_to_rows(const float* x, int in, int B, int R, float* xt) {
     for (; b + 8 <= B; b += 8)
         for (int c = 0; c < R; c += 8) {
             __m256 r[8];
+#pragma GCC unroll 8
             for (int k = 0; k < 8; ++k)
                 r[k] = c + k < in ? _mm256_loadu_ps(x + size_t(c + k) * B + b) : _mm256_setzero_ps();
             transpose8x8(r);
+#pragma GCC unroll 8
             for (int k = 0; k < 8; ++k) _mm256_storeu_ps(xt + size_t(b + k) * R + c, r[k]);
         }
     for (; b < B; ++b)
@@ -221,22 +223,31 @@ inline void transpose_to_rows(const float* x, int in, int B, int R, float* xt) {
 template <int kP, int kG>
 void outer_rows(const float* dy, const float* xt, int B, int o, int in, float* gw) {
     constexpr int R = 8 * kP;
+    // Every loop over g and p fully unrolled, so acc never leaves registers.
     __m256 acc[kG][kP];
+#pragma GCC unroll 16
     for (int g = 0; g < kG; ++g)
+#pragma GCC unroll 2
         for (int p = 0; p < kP; ++p) acc[g][p] = _mm256_setzero_ps();
+    const float* dyo = dy + size_t(o) * B;
     for (int b = 0; b < B; ++b) {
         __m256 xv[kP];
+#pragma GCC unroll 2
         for (int p = 0; p < kP; ++p) xv[p] = _mm256_loadu_ps(xt + size_t(b) * R + 8 * p);
+#pragma GCC unroll 16
         for (int g = 0; g < kG; ++g) {
-            const __m256 d = _mm256_broadcast_ss(dy + size_t(o + g) * B + b);
+            const __m256 d = _mm256_broadcast_ss(dyo + size_t(g) * B + b);
+#pragma GCC unroll 2
             for (int p = 0; p < kP; ++p) acc[g][p] = _mm256_fmadd_ps(d, xv[p], acc[g][p]);
         }
     }
-    for (int g = 0; g < kG; ++g) {
-        float row[R];
-        for (int p = 0; p < kP; ++p) _mm256_storeu_ps(row + 8 * p, acc[g][p]);
-        for (int i = 0; i < in; ++i) gw[size_t(o + g) * in + i] += row[i];
-    }
+    float rows[kG][R];
+#pragma GCC unroll 16
+    for (int g = 0; g < kG; ++g)
+#pragma GCC unroll 2
+        for (int p = 0; p < kP; ++p) _mm256_storeu_ps(rows[g] + 8 * p, acc[g][p]);
+    for (int g = 0; g < kG; ++g)
+        for (int i = 0; i < in; ++i) gw[size_t(o + g) * in + i] += rows[g][i];
 }
 
 // The last count < kG outputs.
