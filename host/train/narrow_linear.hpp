@@ -267,17 +267,19 @@ void outer_rows_all(const float* dy, const float* xt, int B, int out, int in, fl
 }
 #endif
 
-// gw[o][i] += dW = dy x^T for a layer with in <= 16, each entry summed over
-// samples 0..B-1 in order. dy: [out][B]; x: [in][B]; xt: scratch of 16 B floats.
+// gw[o][i] += dW = dy x^T, each entry summed over samples 0..B-1 in order.
+// dy: [out][B]; x: [in][B]; xt: scratch of 16 B floats (used for float with in <= 16).
 template <class T>
 void outer_product_gradient(const T* dy, const T* x, int out, int in, int B, T* xt, T* gw) {
 #if defined(__AVX2__) && defined(__FMA__)
     if constexpr (std::is_same_v<T, float>) {
-        // Vectorized across inputs: x transposed to sample-major rows so each output's row of dW stays in registers.
-        const int R = in <= 8 ? 8 : 16;
-        transpose_to_rows(x, in, B, R, xt);
-        if (R == 8) return outer_rows_all<1, 8>(dy, xt, B, out, in, gw);
-        return outer_rows_all<2, 6>(dy, xt, B, out, in, gw);
+        if (in <= 16) {
+            // Vectorized across inputs: x transposed to sample-major rows so each output's row of dW stays in registers.
+            const int R = in <= 8 ? 8 : 16;
+            transpose_to_rows(x, in, B, R, xt);
+            if (R == 8) return outer_rows_all<1, 8>(dy, xt, B, out, in, gw);
+            return outer_rows_all<2, 6>(dy, xt, B, out, in, gw);
+        }
     }
 #endif
     (void)xt;
