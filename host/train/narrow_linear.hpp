@@ -183,36 +183,32 @@ void outer_tile_row(const T* dy, const T* x, int B, int o, int in, T* gw) {
 }
 
 #if defined(__AVX2__) && defined(__FMA__)
-inline void transpose8x8(__m256 r[8]) {
-    __m256 t[8], s[8];
-    for (int k = 0; k < 8; k += 2) {
-        t[k] = _mm256_unpacklo_ps(r[k], r[k + 1]);
-        t[k + 1] = _mm256_unpackhi_ps(r[k], r[k + 1]);
-    }
-    for (int k = 0; k < 8; k += 4) {
-        s[k] = _mm256_shuffle_ps(t[k], t[k + 2], 0x44);
-        s[k + 1] = _mm256_shuffle_ps(t[k], t[k + 2], 0xEE);
-        s[k + 2] = _mm256_shuffle_ps(t[k + 1], t[k + 3], 0x44);
-        s[k + 3] = _mm256_shuffle_ps(t[k + 1], t[k + 3], 0xEE);
-    }
-    for (int k = 0; k < 4; ++k) {
-        r[k] = _mm256_permute2f128_ps(s[k], s[k + 4], 0x20);
-        r[k + 4] = _mm256_permute2f128_ps(s[k], s[k + 4], 0x31);
-    }
-}
-
 // x [in][B] -> xt [B][R] (sample-major rows of R = 8 or 16 floats), columns in..R-1 zero.
+// Each 8 x 8 block loads rows k and k + 4 into the halves of one register, so
+// two in-lane 4 x 4 transposes finish it (no cross-lane permutes: slow on Zen 1).
 inline void transpose_to_rows(const float* x, int in, int B, int R, float* xt) {
     int b = 0;
     for (; b + 8 <= B; b += 8)
         for (int c = 0; c < R; c += 8) {
+            const auto half = [&](int k, int off) {
+                return c + k < in ? _mm_loadu_ps(x + size_t(c + k) * B + b + off) : _mm_setzero_ps();
+            };
             __m256 r[8];
-#pragma GCC unroll 8
-            for (int k = 0; k < 8; ++k)
-                r[k] = c + k < in ? _mm256_loadu_ps(x + size_t(c + k) * B + b) : _mm256_setzero_ps();
-            transpose8x8(r);
-#pragma GCC unroll 8
-            for (int k = 0; k < 8; ++k) _mm256_storeu_ps(xt + size_t(b + k) * R + c, r[k]);
+#pragma GCC unroll 4
+            for (int k = 0; k < 4; ++k) {
+                r[k] = _mm256_insertf128_ps(_mm256_castps128_ps256(half(k, 0)), half(k + 4, 0), 1);
+                r[k + 4] = _mm256_insertf128_ps(_mm256_castps128_ps256(half(k, 4)), half(k + 4, 4), 1);
+            }
+#pragma GCC unroll 2
+            for (int h = 0; h < 8; h += 4) {
+                const __m256 t0 = _mm256_unpacklo_ps(r[h], r[h + 1]), t1 = _mm256_unpackhi_ps(r[h], r[h + 1]);
+                const __m256 t2 = _mm256_unpacklo_ps(r[h + 2], r[h + 3]), t3 = _mm256_unpackhi_ps(r[h + 2], r[h + 3]);
+                float* row = xt + size_t(b + h) * R + c;
+                _mm256_storeu_ps(row, _mm256_shuffle_ps(t0, t2, 0x44));
+                _mm256_storeu_ps(row + R, _mm256_shuffle_ps(t0, t2, 0xEE));
+                _mm256_storeu_ps(row + 2 * R, _mm256_shuffle_ps(t1, t3, 0x44));
+                _mm256_storeu_ps(row + 3 * R, _mm256_shuffle_ps(t1, t3, 0xEE));
+            }
         }
     for (; b < B; ++b)
         for (int c = 0; c < R; ++c) xt[size_t(b) * R + c] = c < in ? x[size_t(c) * B + b] : 0.f;
