@@ -25,35 +25,30 @@ namespace sca {
 template <class T>
 struct SamplePack;
 
-template <>
-struct SamplePack<float> {
-    typedef float V __attribute__((vector_size(32)));
-    static constexpr int n = 8;
+// float (8 samples) and double (4): a GCC vector of 32 bytes.
+template <class E>
+struct VectorPack {
+    static constexpr int n = 32 / sizeof(E);
+    typedef E V __attribute__((vector_size(32)));
     static V fma(V a, V b, V c) {
 #if defined(__FMA__)
-        return __builtin_ia32_vfmaddps256(a, b, c);
+        if constexpr (std::is_same_v<E, float>) return __builtin_ia32_vfmaddps256(a, b, c);
+        else return __builtin_ia32_vfmaddpd256(a, b, c);
 #else
-        for (int l = 0; l < n; ++l) c[l] = __builtin_fmaf(a[l], b[l], c[l]);
+        for (int l = 0; l < n; ++l) c[l] = fmadd(a[l], b[l], c[l]);
         return c;
 #endif
     }
-    static V splat(float w) { return V{w, w, w, w, w, w, w, w}; }  // not V{} + w: that turns -0 into +0
-};
-
-template <>
-struct SamplePack<double> {
-    typedef double V __attribute__((vector_size(32)));
-    static constexpr int n = 4;
-    static V fma(V a, V b, V c) {
-#if defined(__FMA__)
-        return __builtin_ia32_vfmaddpd256(a, b, c);
-#else
-        for (int l = 0; l < n; ++l) c[l] = __builtin_fma(a[l], b[l], c[l]);
-        return c;
-#endif
+    static V splat(E w) {  // lane by lane: V{} + w would turn a -0 weight into +0
+        V v = {};
+        for (int l = 0; l < n; ++l) v[l] = w;
+        return v;
     }
-    static V splat(double w) { return V{w, w, w, w}; }
 };
+template <>
+struct SamplePack<float> : VectorPack<float> {};
+template <>
+struct SamplePack<double> : VectorPack<double> {};
 
 template <>
 struct SamplePack<F8> {
