@@ -7,14 +7,11 @@
 #include <type_traits>
 #include <vector>
 
-#if defined(__AVX2__) && defined(__FMA__)
-#include <immintrin.h>
-#endif
-
 #include "kernels/regularizers.hpp"
 #include "host/train/gelu.hpp"
 #include "host/train/gemm_layers.hpp"
 #include "host/train/lane_math.hpp"
+#include "host/train/narrow_linear.hpp"
 #include "host/train/simd_lanes.hpp"
 #include "host/config/model_shape.hpp"
 
@@ -99,7 +96,6 @@ public:
     }
 
 private:
-    static constexpr int kBlock = 32;
     static constexpr int kNarrow = 16;  // layers this narrow take the outer-product weight gradient
 
     void linear_forward(const T* params, int l, T* out) {
@@ -111,28 +107,8 @@ private:
         const T* bias = params + L.bias;
         const T* x = inputs_[l].data();
         T* a = L.gelu_after ? pre_[l].data() : out;
-        // Blocks of kBlock samples accumulate in registers across all inputs.
-        int b0 = 0;
-        for (; b0 + kBlock <= B; b0 += kBlock)
-            for (int o = 0; o < L.out; ++o) {
-                T acc[kBlock];
-                for (int j = 0; j < kBlock; ++j) acc[j] = bias[o];
-                for (int i = 0; i < L.in; ++i) {
-                    const T w = W[size_t(o) * L.in + i];
-                    const T* xi = x + size_t(i) * B + b0;
-                    for (int j = 0; j < kBlock; ++j) acc[j] = fmadd(w, xi[j], acc[j]);
-                }
-                std::copy(acc, acc + kBlock, a + size_t(o) * B + b0);
-            }
-        for (int o = 0; o < L.out; ++o) {
-            T* ao = a + size_t(o) * B;
-            std::fill(ao + b0, ao + B, bias[o]);
-            for (int i = 0; i < L.in; ++i) {
-                const T w = W[size_t(o) * L.in + i];
-                const T* xi = x + size_t(i) * B;
-                for (int b = b0; b < B; ++b) ao[b] = fmadd(w, xi[b], ao[b]);
-            }
-        }
+        // Each element: bias, then fmadd over inputs 0..in-1 (narrow_linear.hpp blocks samples in registers).
+        weighted_rows(W, size_t(L.in), 1, bias, x, L.out, L.in, B, a);
         if (L.gelu_after) gelu_with_derivative(a, out, deriv_[l].data(), size_t(L.out) * B);
     }
 
@@ -148,71 +124,22 @@ private:
                 if (l != 0) std::swap(grad_a_, grad_b_);
                 return;
             }
-        if (L.gelu_after) {
-            const T* d = deriv_[l].data();
-            for (size_t i = 0; i < size_t(L.out) * B; ++i) dy[i] *= d[i];
-        }
         const T* W = params + L.weight;
         const T* x = inputs_[l].data();
-        for (int o = 0; o < L.out; ++o) grad[L.bias + o] += lane_sum(dy + size_t(o) * B, B);
+        // dy *= gelu' and the bias gradient in one pass.
+        for (int o = 0; o < L.out; ++o)
+            grad[L.bias + o] += scale_and_lane_sum(dy + size_t(o) * B,
+                                                   L.gelu_after ? deriv_[l].data() + size_t(o) * B : nullptr, B);
         if (L.in <= kNarrow) {
-            // dW = dy x^T as a sum of outer products over samples, with x
-            // transposed to sample-major rows of kNarrow so each output's row
-            // of dW stays in registers.
-            T* xt = xt_.data();
-            // Columns in..kNarrow-1 hold whatever a wider layer left (finite
-            // values); the sums they feed are never read.
-            for (int i = 0; i < L.in; ++i)
-                for (int b = 0; b < B; ++b) xt[size_t(b) * kNarrow + i] = x[size_t(i) * B + b];
-            for (int o = 0; o < L.out; ++o) {
-                const T* dyo = dy + size_t(o) * B;
-                T acc[kNarrow] = {};
-#if defined(__AVX2__) && defined(__FMA__)
-                if constexpr (std::is_same_v<T, float>) {
-                    __m256 lo = _mm256_setzero_ps(), hi = _mm256_setzero_ps();
-                    for (int b = 0; b < B; ++b) {
-                        const __m256 d = _mm256_set1_ps(dyo[b]);
-                        lo = _mm256_fmadd_ps(d, _mm256_loadu_ps(xt + size_t(b) * kNarrow), lo);
-                        hi = _mm256_fmadd_ps(d, _mm256_loadu_ps(xt + size_t(b) * kNarrow + 8), hi);
-                    }
-                    _mm256_storeu_ps(acc, lo);
-                    _mm256_storeu_ps(acc + 8, hi);
-                } else
-#endif
-                for (int b = 0; b < B; ++b) {
-                    const T d = dyo[b];
-                    const T* xb = xt + size_t(b) * kNarrow;
-                    for (int i = 0; i < kNarrow; ++i) acc[i] = fmadd(d, xb[i], acc[i]);
-                }
-                for (int i = 0; i < L.in; ++i) grad[L.weight + size_t(o) * L.in + i] += acc[i];
-            }
+            outer_product_gradient(dy, x, L.out, L.in, B, xt_.data(), grad + L.weight);
         } else {
             for (int o = 0; o < L.out; ++o)
                 for (int i = 0; i < L.in; ++i)
                     grad[L.weight + size_t(o) * L.in + i] += lane_dot(dy + size_t(o) * B, x + size_t(i) * B, B);
         }
         if (l == 0) return;  // nothing upstream of the input
-        T* dx = grad_b_.data();
-        int b0 = 0;
-        for (; b0 + kBlock <= B; b0 += kBlock)
-            for (int i = 0; i < L.in; ++i) {
-                T acc[kBlock] = {};
-                for (int o = 0; o < L.out; ++o) {
-                    const T w = W[size_t(o) * L.in + i];
-                    const T* dyo = dy + size_t(o) * B + b0;
-                    for (int j = 0; j < kBlock; ++j) acc[j] = fmadd(w, dyo[j], acc[j]);
-                }
-                std::copy(acc, acc + kBlock, dx + size_t(i) * B + b0);
-            }
-        for (int i = 0; i < L.in; ++i) {
-            T* dxi = dx + size_t(i) * B;
-            std::fill(dxi + b0, dxi + B, T(0));
-            for (int o = 0; o < L.out; ++o) {
-                const T w = W[size_t(o) * L.in + i];
-                const T* dyo = dy + size_t(o) * B;
-                for (int b = b0; b < B; ++b) dxi[b] = fmadd(w, dyo[b], dxi[b]);
-            }
-        }
+        // dx[i] = W^T dy: zero, then fmadd over outputs 0..out-1.
+        weighted_rows(W, 1, size_t(L.in), static_cast<const T*>(nullptr), dy, L.in, L.out, B, grad_b_.data());
         std::swap(grad_a_, grad_b_);
     }
 
