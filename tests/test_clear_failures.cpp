@@ -16,6 +16,7 @@
 #include "helpers.hpp"
 #include "host/io/atomic_file.hpp"
 #include "host/train/backend.hpp"
+#include "host/train/finite.hpp"
 #include "host/config/checkpoint.hpp"
 #include "host/io/errors.hpp"
 #include "host/train/run.hpp"
@@ -50,6 +51,23 @@ TEST_CASE("a parameter overflowed by an update stops the run at that step, not a
         CHECK_THAT(f.what(), Catch::StartsWith("step 30: the parameters are not finite after this step's update"));
     }
     fs::remove_all(dir);
+}
+
+TEST_CASE("the finiteness check finds one inf or NaN anywhere and passes the extremes of finite floats",
+          "[hardening][numerical]") {
+    using L = std::numeric_limits<float>;
+    for (const size_t n : {size_t(1), size_t(7), size_t(8), size_t(9), size_t(853)}) {
+        std::vector<float> v(n);
+        for (size_t i = 0; i < n; ++i) v[i] = (i % 4 == 0 ? L::max() : i % 4 == 1 ? -L::denorm_min() : i % 4 == 2 ? -0.0f : 1.0f);
+        CHECK(all_finite(v));
+        for (const size_t at : {size_t(0), n / 2, n - 1})
+            for (const float bad : {L::infinity(), -L::infinity(), L::quiet_NaN(), -L::quiet_NaN()}) {
+                auto w = v;
+                w[at] = bad;
+                INFO("n " << n << ", at " << at << ", value " << bad);
+                CHECK_FALSE(all_finite(w));
+            }
+    }
 }
 
 TEST_CASE("a non-finite Adam moment stops the step it appears in, naming the moment", "[hardening][numerical]") {

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "host/train/adam.hpp"
+#include "host/train/finite.hpp"
 #include "host/train/flush_denormals.hpp"
 #include "host/train/backend.hpp"
 #include "host/config/checkpoint.hpp"
@@ -84,12 +85,6 @@ public:
     }
 
 private:
-    static bool all_finite(const std::vector<float>& v) {
-        float acc = 0.0f;  // inf - inf and NaN both end NaN; one pass, no branch per element
-        for (float x : v) acc += x - x;
-        return acc == 0.0f;
-    }
-
     // Which term's gradient is not finite at the current batch: the
     // reconstruction alone first, then each weighted regularizer alone.
     std::string gradient_culprit(const std::vector<float>& weights) {

@@ -19,6 +19,7 @@
 
 #include "host/io/atomic_file.hpp"
 #include "host/train/cuda_bridge.hpp"
+#include "host/train/finite.hpp"
 #include "host/io/dir_lock.hpp"
 #include "host/io/errors.hpp"
 #include "host/io/progress.hpp"
@@ -94,12 +95,6 @@ std::string bad_term(const ExperimentConfig& cfg, const StepRecord& r, std::stri
         return "total";
     }
     return "";
-}
-
-bool all_finite(const std::vector<float>& v) {
-    for (float x : v)
-        if (!std::isfinite(x)) return false;
-    return true;
 }
 
 nlohmann::ordered_json divergence_json(const Divergence& d) {
