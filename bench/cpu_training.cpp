@@ -9,9 +9,11 @@
 #include <vector>
 
 #include "host/train/backend.hpp"
+#include "host/train/blas.hpp"
 #include "host/config/config.hpp"
 
 int main(int argc, char** argv) {
+    sca::stop_idle_blas_threads();  // as sca does: their spinning would share the machine with the timed thread
     const std::string config = argc > 1 ? argv[1] : SCA_SOURCE_DIR "/experiments/isolated.yaml";
     const int runs = argc > 2 ? std::atoi(argv[2]) : 20;
     std::vector<double> times, cpu_times;
