@@ -113,7 +113,8 @@ def large_batches(build, batches, reps):
         print(f"  {B:6d} {s['pytorch_step_ms']:11.1f} {s['step_ms']:9.2f} {s['pytorch_step_ms'] / s['step_ms']:6.1f}x "
               f"{s['separation_ms']:14.2f} {s['separation_gflops']:8.1f} {100 * s['fraction_of_peak']:7.1f}%")
         out.append(s)
-    print(f"  (peak: 32 FP32 FLOP per cycle (AVX2, two FMA units) at {out[0]['core_ghz']:.2f} GHz = "
+    print(f"  (peak: {out[0]['flop_per_cycle']} FP32 FLOP per cycle (two FMA units, 8 lanes each; 4 on Zen 1's 128-bit units)"
+          f" at {out[0]['core_ghz']:.2f} GHz = "
           f"{out[0]['peak_gflops']:.0f} GFLOP/s; wall times, the least of {reps})")
     return out
 
