@@ -180,10 +180,11 @@ private:
         }
         const __m256 zero = _mm256_setzero_ps();
         __m256 sum = zero;
-        for (int l = 0; l < 8; ++l) {  // column l: lane l of every row
-            const __m256 col = _mm256_permute2f128_ps(s[l % 4], s[l % 4 + 4], l < 4 ? 0x20 : 0x31);
-            sum = _mm256_add_ps(sum, _mm256_add_ps(zero, col));
-        }
+        // Column l is lane l of every row. Two loops keep each permute's
+        // selector a literal: without -O3's unrolling (sanitizer builds) a
+        // selector computed from l is not the immediate the instruction needs.
+        for (int l = 0; l < 4; ++l) sum = _mm256_add_ps(sum, _mm256_add_ps(zero, _mm256_permute2f128_ps(s[l], s[l + 4], 0x20)));
+        for (int l = 4; l < 8; ++l) sum = _mm256_add_ps(sum, _mm256_add_ps(zero, _mm256_permute2f128_ps(s[l - 4], s[l], 0x31)));
         return sum;
     }
 
