@@ -9,8 +9,8 @@
 namespace sca {
 
 // |x| <= FLT_MAX is false for +-inf and NaN. An AND has no order to keep, so
-// this vectorizes (a running sum, or an early exit, would not: it was ~10% of
-// a paper run's training as a serial chain of additions).
+// this vectorizes (a running sum, or an early exit, would not: as a serial
+// chain of additions it was ~5% of a paper run's training, 85 -> 80 ms).
 inline bool all_finite(const float* v, size_t n) {
     int ok = 1;
     for (size_t i = 0; i < n; ++i) ok &= std::fabs(v[i]) <= std::numeric_limits<float>::max();
