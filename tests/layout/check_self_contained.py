@@ -2,8 +2,8 @@
 """The repository stands on its own: no file points at documents outside it.
 
 Fails, naming file and line, when a tracked file (text or binary, fuzz inputs
-included) cites a numbered section of an outside specification ("SPEC 6") or
-a path above the checkout ("../shared"). Everything a user needs is in
+included) cites a numbered section of an outside specification or a path
+to a shared folder above the checkout (OUTSIDE below). Everything a user needs is in
 README.md and docs/.
 usage: check_self_contained.py SOURCE_DIR
 """
